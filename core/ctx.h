@@ -1,0 +1,64 @@
+/* ctx.h - the state of one webstack run, shared by the command handlers.
+ *
+ * main() fills the options from the command line; the ctx_* functions load
+ * the configuration and the modules on demand and run the transaction.
+ * Ownership: the ctx owns everything it points to except the option strings,
+ * which point into argv. */
+#ifndef WS_CTX_H
+#define WS_CTX_H
+
+#include <stdio.h>
+
+#include "conf.h"
+#include "err.h"
+#include "loader.h"
+#include "txn.h"
+
+struct host_priv;
+
+enum opt_id {
+	OPT_CONFIG, OPT_ROOT, OPT_MODULE_DIR, OPT_DRY_RUN, OPT_JSON, OPT_QUIET,
+	OPT_VERBOSE, OPT_VERSION, OPT_HELP,
+	OPT_PASSWORD_STDIN, OPT_SCHEME, OPT_MAN,
+	OPT_COUNT_
+};
+
+struct ctx {
+	const char *opt[OPT_COUNT_];	/* value, or "1" for a flag, or NULL */
+	int verbosity;			/* -q -1, -v +1 each */
+	const char *root;		/* "" when no --root */
+	char *config_path;
+
+	struct config conf;
+	int conf_loaded;
+	struct loader loader;
+	int loader_ready, modules_ready;
+	struct host_priv **hosts;	/* one per loaded module */
+	struct txn *txn;
+	struct err err;
+};
+
+/* Reads webstack.conf (pass 1) once. */
+int ctx_config(struct ctx *c);
+/* Sets up the loader's search path (after ctx_config). */
+int ctx_loader(struct ctx *c);
+/* Loads the configured modules, runs pass 2 and conf_check; with init,
+ * also calls each module's init(). */
+int ctx_modules(struct ctx *c, int init);
+/* The transaction: begin takes the lock, finish commits or (dry run)
+ * prints the diff. */
+int ctx_begin(struct ctx *c);
+int ctx_finish(struct ctx *c);
+/* The host table handed to module m. */
+const struct webstack_host *ctx_host(struct ctx *c, struct module *m);
+void ctx_free(struct ctx *c);
+
+/* The password for a command (cmd_pw.c): argument, stdin or terminal,
+ * validated for a scheme that uses at most max_len bytes. */
+int ctx_password(struct ctx *c, const char *arg, size_t max_len, char *buf,
+		 size_t bufsz);
+
+/* Prints c->err and returns its exit code. */
+int ctx_fail(struct ctx *c);
+
+#endif

@@ -1,0 +1,194 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+
+char *fs_real(const char *root, const char *logical)
+{
+	return xasprintf("%s%s", root ? root : "", logical);
+}
+
+int fs_split(const char *logical, char **dir_r, char **base_r, struct err *e)
+{
+	const char *slash = strrchr(logical, '/');
+
+	if (logical[0] != '/' || strstr(logical, "/./") || strstr(logical, "/../") ||
+	    strstr(logical, "//") || !slash[1] || strcmp(slash, "/.") == 0 ||
+	    strcmp(slash, "/..") == 0)
+		return err_set(e, EX_SOFTWARE, "'%s' is not a plain absolute path",
+			       logical);
+	*dir_r = slash == logical ? xstrdup("/") :
+		 strndup(logical, (size_t)(slash - logical));
+	if (!*dir_r)
+		return err_set(e, EX_OSERR, "out of memory");
+	*base_r = xstrdup(slash + 1);
+	return 0;
+}
+
+/* May the symlink `name` in dirfd be followed? Only where nobody but root
+ * could have put it there. */
+static int fs_link_trusted(int dirfd)
+{
+	struct stat st;
+
+	return fstat(dirfd, &st) == 0 && st.st_uid == 0 &&
+	       !(st.st_mode & (S_IWGRP | S_IWOTH));
+}
+
+static int fs_step(int dirfd, const char *comp, const char *logical,
+		   struct strv *created, int *made_r, struct err *e)
+{
+	int fd;
+
+	*made_r = 0;
+	fd = openat(dirfd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	if (errno == ELOOP || errno == ENOTDIR) {
+		struct stat st;
+
+		if (fstatat(dirfd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode) && fs_link_trusted(dirfd)) {
+			fd = openat(dirfd, comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (fd >= 0)
+				return fd;
+		}
+		return err_set(e, EX_CANTCREAT,
+			       "'%s' is not a directory or is a symlink webstack "
+			       "will not follow: replace it with a directory",
+			       logical);
+	}
+	if (errno != ENOENT)
+		return err_set(e, EX_CANTCREAT, "cannot open directory '%s': %s",
+			       logical, strerror(errno));
+	if (!created) {
+		e->code = 0;
+		errno = ENOENT;
+		return -1;
+	}
+	if (mkdirat(dirfd, comp, 0755) < 0 && errno != EEXIST)
+		return err_set(e, EX_CANTCREAT, "cannot create directory '%s': %s",
+			       logical, strerror(errno));
+	*made_r = 1;
+	fd = openat(dirfd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, EX_CANTCREAT, "cannot open directory '%s': %s",
+			       logical, strerror(errno));
+	return fd;
+}
+
+int fs_open_dir(const char *root, const char *logical, struct strv *created,
+		struct err *e)
+{
+	const char *top = root && *root ? root : "/";
+	char *copy, *comp, *save = NULL;
+	struct buf walked = {0};
+	int fd, next, made;
+
+	fd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, EX_CANTCREAT, "cannot open root directory '%s': %s",
+			       top, strerror(errno));
+	copy = xstrdup(logical);
+	for (comp = strtok_r(copy, "/", &save); comp;
+	     comp = strtok_r(NULL, "/", &save)) {
+		buf_printf(&walked, "/%s", comp);
+		next = fs_step(fd, comp, walked.data, created, &made, e);
+		if (next >= 0 && made && fsync(fd) < 0) {
+			err_set(e, EX_IOERR, "cannot sync directory of '%s': %s",
+				walked.data, strerror(errno));
+			close(next);
+			next = -1;
+		}
+		if (next >= 0 && made)
+			strv_add(created, walked.data);
+		close(fd);
+		fd = next;
+		if (fd < 0)
+			break;
+	}
+	free(copy);
+	buf_free(&walked);
+	return fd;
+}
+
+int fs_read_at(int dirfd, const char *name, struct buf *out, struct stat *st_r,
+	       struct err *e)
+{
+	char chunk[65536];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 1;
+		return err_set(e, EX_NOINPUT, "cannot open '%s': %s", name,
+			       strerror(errno));
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(e, EX_NOINPUT, "'%s' is not a regular file", name);
+	}
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			close(fd);
+			return err_set(e, EX_IOERR, "cannot read '%s': %s", name,
+				       strerror(errno));
+		}
+		buf_add(out, chunk, (size_t)n);
+	}
+	buf_add(out, "", 0);	/* NUL-terminate even when empty */
+	close(fd);
+	if (st_r)
+		*st_r = st;
+	return 0;
+}
+
+int fs_read(const char *root, const char *logical, struct buf *out,
+	    struct stat *st_r, struct err *e)
+{
+	char *dir, *base;
+	int dfd, r;
+
+	if (fs_split(logical, &dir, &base, e) < 0)
+		return -1;
+	dfd = fs_open_dir(root, dir, NULL, e);
+	if (dfd < 0) {
+		r = e->code == 0 ? 1 : -1;
+	} else {
+		r = fs_read_at(dfd, base, out, st_r, e);
+		close(dfd);
+	}
+	if (r < 0)
+		err_prefix(e, "%s", logical);
+	free(dir);
+	free(base);
+	return r;
+}
+
+int fs_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}

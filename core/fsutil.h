@@ -1,0 +1,45 @@
+/* fsutil.h - careful file system access under a root directory.
+ *
+ * Logical paths are absolute ("/etc/dovecot/users"); root is the --root
+ * prefix ("" for none). Directories are walked one component at a time with
+ * O_NOFOLLOW: a symlink is followed only when the directory holding it is
+ * owned by root and writable by nobody else, so a user who owns a directory
+ * on the way (a Maildir, say) cannot redirect root's writes. */
+#ifndef WS_FSUTIL_H
+#define WS_FSUTIL_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "err.h"
+#include "strv.h"
+
+/* Opens directory `logical` (O_DIRECTORY|O_CLOEXEC). With created != NULL,
+ * missing components are made (0755 root:root) and their logical paths
+ * appended to *created, outermost first; without, a missing component gives
+ * -1 with errno ENOENT and e->code 0 (no message). Returns the fd or -1. */
+int fs_open_dir(const char *root, const char *logical, struct strv *created,
+		struct err *e);
+
+/* Splits "/a/b/c" into dir "/a/b" and base "c" (both malloc()ed). The path
+ * must be absolute, without "." or ".." components or a trailing '/'. */
+int fs_split(const char *logical, char **dir_r, char **base_r, struct err *e);
+
+/* Reads name in dirfd (not following a symlink) into out. Returns 0, or 1
+ * when it does not exist, or -1. st_r (may be NULL) gets its stat. */
+int fs_read_at(int dirfd, const char *name, struct buf *out,
+	       struct stat *st_r, struct err *e);
+
+/* Reads a whole logical file under root; same returns as fs_read_at. */
+int fs_read(const char *root, const char *logical, struct buf *out,
+	    struct stat *st_r, struct err *e);
+
+/* write(2) until done; returns 0 or -1 with errno. */
+int fs_write_all(int fd, const void *data, size_t len);
+
+/* root + logical, malloc()ed. */
+char *fs_real(const char *root, const char *logical);
+
+#endif

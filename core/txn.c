@@ -1,0 +1,953 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "diff.h"
+#include "fsutil.h"
+#include "log.h"
+#include "run.h"
+#include "service.h"
+#include "strv.h"
+#include "txn.h"
+
+enum item_kind { ITEM_FILE, ITEM_DIR, ITEM_REMOVE };
+
+struct item {
+	enum item_kind kind;
+	char *path;		/* logical */
+	char *dir, *base;	/* split of path */
+	struct buf data;	/* ITEM_FILE content */
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	unsigned flags;
+	/* Set while committing. */
+	int changed;		/* differs from the disk */
+	int existed;		/* target was there before */
+	struct stat old;	/* its stat, when existed */
+	char *tmp;		/* temp file name in dir (ITEM_FILE) */
+	char *bak;		/* hard-link backup name in dir, when existed */
+};
+
+struct action {
+	char **argv;				/* a program, or NULL */
+	const struct webstack_service *svc;	/* else a service */
+	enum webstack_service_action act;
+};
+
+struct txn {
+	char *root;
+	char *journal;		/* logical path of the journal */
+	int lock_fd;
+	struct item *items;
+	size_t n_items, cap_items;
+	struct action *actions;
+	size_t n_actions, cap_actions;
+	struct strv mkdirs;	/* logical dirs the commit creates, outermost first */
+	long kill_at;		/* fault injection: SIGKILL at this step */
+	long step;
+};
+
+/* Fault injection for the crash tests (like Postfix's fault_injection_code):
+ * WEBSTACK_FAULT_KILL_AT=N kills the process at the N-th durable step of a
+ * commit. Steps are numbered from 1 in each process. */
+static void txn_crashpoint(struct txn *t)
+{
+	if (t->kill_at > 0 && ++t->step == t->kill_at)
+		kill(getpid(), SIGKILL);
+}
+
+static volatile sig_atomic_t lock_alarm;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	lock_alarm = 1;
+}
+
+/* flock with a timeout: SIGALRM without SA_RESTART interrupts the wait. */
+static int lock_wait(int fd, unsigned timeout)
+{
+	struct sigaction sa = {.sa_handler = on_alarm}, old;
+	int r;
+
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno != EWOULDBLOCK || timeout == 0)
+		return -1;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, &old);
+	lock_alarm = 0;
+	alarm(timeout);
+	do
+		r = flock(fd, LOCK_EX);
+	while (r < 0 && errno == EINTR && !lock_alarm);
+	alarm(0);
+	sigaction(SIGALRM, &old, NULL);
+	if (r < 0 && lock_alarm)
+		errno = EWOULDBLOCK;
+	return r;
+}
+
+static int txn_lock(struct txn *t, const struct txn_options *o, struct err *e)
+{
+	char *dir, *base;
+	int dfd;
+
+	if (fs_split(o->lock_file, &dir, &base, e) < 0)
+		return -1;
+	{
+		struct strv made = {0};
+
+		dfd = fs_open_dir(t->root, dir, &made, e);
+		strv_free(&made);
+	}
+	if (dfd >= 0) {
+		t->lock_fd = openat(dfd, base,
+				    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (t->lock_fd < 0)
+			err_set(e, EX_CANTCREAT, "cannot open lock file '%s': %s",
+				o->lock_file, strerror(errno));
+		close(dfd);
+	}
+	free(dir);
+	free(base);
+	if (t->lock_fd < 0)
+		return -1;
+	if (lock_wait(t->lock_fd, o->lock_timeout) < 0) {
+		if (errno == EWOULDBLOCK)
+			return err_set(e, EX_TEMPFAIL,
+				       "another webstack is changing this host "
+				       "(lock '%s' still held after %u s); try again",
+				       o->lock_file, o->lock_timeout);
+		return err_set(e, EX_OSERR, "cannot lock '%s': %s", o->lock_file,
+			       strerror(errno));
+	}
+	return 0;
+}
+
+/* ---- the journal ------------------------------------------------------ */
+
+/* One line per fact, tab-separated; staged paths never hold tab or newline
+ * (txn_check_path), so no quoting is needed. */
+static void journal_render(struct txn *t, char state, struct buf *b)
+{
+	buf_printf(b, "webstack-journal 1\nstate %c\n", state);
+	for (size_t i = 0; i < t->mkdirs.n; i++)
+		buf_printf(b, "mkdir\t%s\n", t->mkdirs.v[i]);
+	for (size_t i = 0; i < t->n_items; i++) {
+		struct item *it = &t->items[i];
+
+		if (!it->changed)
+			continue;
+		buf_printf(b, "%s\t%s\t%s\t%s\t%s\t%o\t%u\t%u\n",
+			   it->kind == ITEM_FILE ? "file" :
+			   it->kind == ITEM_DIR ? "dir" : "remove",
+			   it->dir, it->base, it->tmp ? it->tmp : "-",
+			   it->bak ? it->bak : "-",
+			   (unsigned)(it->existed ? it->old.st_mode & 07777 : 0),
+			   (unsigned)(it->existed ? it->old.st_uid : 0),
+			   (unsigned)(it->existed ? it->old.st_gid : 0));
+	}
+}
+
+/* Atomically replaces the journal with content (or removes it when NULL). */
+static int journal_write(struct txn *t, const struct buf *content, struct err *e)
+{
+	char *dir, *base, *tmp;
+	int dfd, fd, r = -1;
+
+	if (fs_split(t->journal, &dir, &base, e) < 0)
+		return -1;
+	tmp = xasprintf(".%s.tmp", base);
+	dfd = fs_open_dir(t->root, dir, NULL, e);
+	if (dfd < 0) {
+		err_set(e, EX_IOERR, "cannot open the journal directory '%s'", dir);
+		goto out;
+	}
+	if (!content) {
+		if (unlinkat(dfd, base, 0) < 0 && errno != ENOENT)
+			goto ioerr;
+	} else {
+		unlinkat(dfd, tmp, 0);
+		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			    0600);
+		if (fd < 0)
+			goto ioerr;
+		if (fs_write_all(fd, content->data, content->len) < 0 || fsync(fd) < 0) {
+			close(fd);
+			unlinkat(dfd, tmp, 0);
+			goto ioerr;
+		}
+		close(fd);
+		if (renameat(dfd, tmp, dfd, base) < 0)
+			goto ioerr;
+	}
+	if (fsync(dfd) < 0)
+		goto ioerr;
+	r = 0;
+	goto out;
+ioerr:
+	err_set(e, EX_IOERR, "cannot write the journal '%s': %s", t->journal,
+		strerror(errno));
+out:
+	if (dfd >= 0)
+		close(dfd);
+	free(dir);
+	free(base);
+	free(tmp);
+	if (r == 0)
+		txn_crashpoint(t);
+	return r;
+}
+
+static int journal_state(struct txn *t, char state, struct err *e)
+{
+	struct buf b = {0};
+	int r;
+
+	journal_render(t, state, &b);
+	r = journal_write(t, &b, e);
+	buf_free(&b);
+	return r;
+}
+
+/* ---- undo and cleanup, shared by rollback and crash recovery ---------- */
+
+struct undo_entry {
+	enum item_kind kind;
+	const char *dir, *base, *tmp, *bak;	/* tmp, bak NULL when "-" */
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+};
+
+static int undo_open(struct txn *t, const char *dir)
+{
+	struct err ignore;
+
+	return fs_open_dir(t->root, dir, NULL, &ignore);
+}
+
+/* Undoes one entry. applying: the target may already be the new version.
+ * Errors are ignored on purpose: each step is retried by the next
+ * recovery, and ENOENT only means that step never happened. */
+static void undo_entry(struct txn *t, const struct undo_entry *u, int applying)
+{
+	int dfd = undo_open(t, u->dir);
+
+	if (dfd < 0)
+		return;
+	if (u->tmp)
+		unlinkat(dfd, u->tmp, 0);
+	if (u->kind == ITEM_DIR) {
+		if (applying && u->bak) {	/* bak "old": restore mode, owner */
+			int fd = openat(dfd, u->base,
+					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (fd >= 0) {
+				if (fchown(fd, u->uid, u->gid) == 0)
+					fchmod(fd, u->mode);
+				close(fd);
+			}
+		}
+	} else if (u->bak) {
+		/* rename over a hard link to the same inode is a no-op, so the
+		 * backup is unlinked afterwards in every case */
+		renameat(dfd, u->bak, dfd, u->base);
+		unlinkat(dfd, u->bak, 0);
+	} else if (applying && u->kind == ITEM_FILE) {
+		unlinkat(dfd, u->base, 0);	/* it did not exist before */
+	}
+	fsync(dfd);
+	close(dfd);
+}
+
+static void undo_mkdirs(struct txn *t, char *const *dirs, size_t n)
+{
+	for (size_t i = n; i-- > 0;) {
+		char *parent, *base;
+		struct err ignore;
+		int dfd;
+
+		if (fs_split(dirs[i], &parent, &base, &ignore) < 0)
+			continue;
+		dfd = undo_open(t, parent);
+		if (dfd >= 0) {
+			unlinkat(dfd, base, AT_REMOVEDIR);
+			fsync(dfd);
+			close(dfd);
+		}
+		free(parent);
+		free(base);
+	}
+}
+
+static void cleanup_backup(struct txn *t, const char *dir, const char *bak)
+{
+	int dfd = undo_open(t, dir);
+
+	if (dfd < 0)
+		return;
+	unlinkat(dfd, bak, 0);
+	close(dfd);
+}
+
+static const char *field_or_null(const char *s)
+{
+	return strcmp(s, "-") == 0 ? NULL : s;
+}
+
+/* Reads the journal of an interrupted commit and finishes it: before the
+ * commit point roll back, after it drop the backups. */
+static int txn_recover(struct txn *t, struct err *e)
+{
+	struct buf j = {0};
+	struct strv dirs = {0};
+	char *line, *save = NULL, state = 0;
+	int r = fs_read(t->root, t->journal, &j, NULL, e);
+
+	if (r != 0) {
+		buf_free(&j);
+		return r < 0 ? -1 : 0;
+	}
+	log_msg(WEBSTACK_LOG_WARNING,
+		"finishing a transaction an earlier webstack left behind (%s)",
+		t->journal);
+	for (line = strtok_r(j.data, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *f[8] = {0}, *p = line, *s2 = NULL;
+		struct undo_entry u = {0};
+		int n = 0;
+
+		if (strncmp(line, "state ", 6) == 0) {
+			state = line[6];
+			continue;
+		}
+		for (char *tok = strtok_r(p, "\t", &s2); tok && n < 8;
+		     tok = strtok_r(NULL, "\t", &s2))
+			f[n++] = tok;
+		if (n == 2 && strcmp(f[0], "mkdir") == 0) {
+			strv_add(&dirs, f[1]);
+			continue;
+		}
+		if (n != 8)
+			continue;
+		u.kind = strcmp(f[0], "file") == 0 ? ITEM_FILE :
+			 strcmp(f[0], "dir") == 0 ? ITEM_DIR : ITEM_REMOVE;
+		u.dir = f[1];
+		u.base = f[2];
+		u.tmp = field_or_null(f[3]);
+		u.bak = field_or_null(f[4]);
+		u.mode = (mode_t)strtoul(f[5], NULL, 8);
+		u.uid = (uid_t)strtoul(f[6], NULL, 10);
+		u.gid = (gid_t)strtoul(f[7], NULL, 10);
+		if (state == 'D') {
+			if (u.bak && u.kind != ITEM_DIR)
+				cleanup_backup(t, u.dir, u.bak);
+		} else {
+			undo_entry(t, &u, state == 'A');
+		}
+	}
+	if (state != 'D')
+		undo_mkdirs(t, dirs.v, dirs.n);
+	strv_free(&dirs);
+	buf_free(&j);
+	return journal_write(t, NULL, e);
+}
+
+/* ---- begin, stage, read ----------------------------------------------- */
+
+int txn_begin(struct txn **t_r, const struct txn_options *o, struct err *e)
+{
+	struct txn *t = xmalloc(sizeof(*t));
+	const char *kill_at = getenv("WEBSTACK_FAULT_KILL_AT");
+
+	memset(t, 0, sizeof(*t));
+	t->lock_fd = -1;
+	t->root = xstrdup(o->root ? o->root : "");
+	t->journal = xasprintf("%s%s", o->lock_file, TXN_JOURNAL_SUFFIX);
+	t->kill_at = kill_at ? strtol(kill_at, NULL, 10) : 0;
+	if (txn_lock(t, o, e) < 0 || txn_recover(t, e) < 0) {
+		txn_end(t);
+		return -1;
+	}
+	*t_r = t;
+	return 0;
+}
+
+static int txn_check_path(const char *path, struct err *e)
+{
+	char *dir, *base;
+
+	if (strpbrk(path, "\t\n\r"))
+		return err_set(e, EX_SOFTWARE, "path '%s' holds a control character",
+			       path);
+	if (fs_split(path, &dir, &base, e) < 0)
+		return -1;
+	free(dir);
+	free(base);
+	return 0;
+}
+
+static struct item *txn_find(struct txn *t, const char *path)
+{
+	for (size_t i = 0; i < t->n_items; i++)
+		if (strcmp(t->items[i].path, path) == 0)
+			return &t->items[i];
+	return NULL;
+}
+
+/* The item for path: the one staged before (its place in the order is
+ * kept, its content replaced) or a new one at the end. */
+static struct item *txn_item(struct txn *t, const char *path, enum item_kind kind,
+			     struct err *e)
+{
+	struct item *it;
+
+	if (txn_check_path(path, e) < 0)
+		return NULL;
+	it = txn_find(t, path);
+	if (it) {
+		if (it->flags & WEBSTACK_FILE_SECRET)
+			buf_free_secret(&it->data);
+		else
+			buf_free(&it->data);
+		it->kind = kind;
+		return it;
+	}
+	if (t->n_items == t->cap_items) {
+		t->cap_items = t->cap_items ? t->cap_items * 2 : 16;
+		t->items = xrealloc(t->items, t->cap_items * sizeof(*t->items));
+	}
+	it = &t->items[t->n_items++];
+	memset(it, 0, sizeof(*it));
+	it->kind = kind;
+	it->path = xstrdup(path);
+	fs_split(path, &it->dir, &it->base, e);
+	return it;
+}
+
+int txn_stage_file(struct txn *t, const struct webstack_file *f, struct err *e)
+{
+	struct item *it = txn_item(t, f->path, ITEM_FILE, e);
+
+	if (!it)
+		return -1;
+	buf_add(&it->data, f->data, f->len);
+	it->mode = f->mode & 07777;
+	it->uid = f->uid;
+	it->gid = f->gid;
+	it->flags = f->flags;
+	return 0;
+}
+
+int txn_stage_dir(struct txn *t, const char *path, mode_t mode, uid_t uid,
+		  gid_t gid, struct err *e)
+{
+	struct item *it = txn_item(t, path, ITEM_DIR, e);
+
+	if (!it)
+		return -1;
+	it->mode = mode & 07777;
+	it->uid = uid;
+	it->gid = gid;
+	return 0;
+}
+
+int txn_stage_remove(struct txn *t, const char *path, struct err *e)
+{
+	return txn_item(t, path, ITEM_REMOVE, e) ? 0 : -1;
+}
+
+int txn_read(struct txn *t, const char *path, struct buf *out, struct err *e)
+{
+	struct item *it = txn_find(t, path);
+
+	if (it && it->kind == ITEM_FILE) {
+		buf_add(out, it->data.data ? it->data.data : "", it->data.len);
+		return 0;
+	}
+	if (it && it->kind == ITEM_REMOVE)
+		return 1;
+	return fs_read(t->root, path, out, NULL, e);
+}
+
+void txn_defer_run(struct txn *t, const char *const argv[])
+{
+	struct strv copy = {0};
+	struct action *a;
+
+	for (size_t i = 0; argv[i]; i++)
+		strv_add(&copy, argv[i]);
+	if (t->n_actions == t->cap_actions) {
+		t->cap_actions = t->cap_actions ? t->cap_actions * 2 : 8;
+		t->actions = xrealloc(t->actions, t->cap_actions * sizeof(*t->actions));
+	}
+	a = &t->actions[t->n_actions++];
+	memset(a, 0, sizeof(*a));
+	a->argv = copy.v;
+}
+
+void txn_defer_service(struct txn *t, const struct webstack_service *svc,
+		       enum webstack_service_action act)
+{
+	struct action *a;
+
+	for (size_t i = 0; i < t->n_actions; i++)
+		if (t->actions[i].svc == svc && t->actions[i].act == act)
+			return;	/* one reload per service is enough */
+	if (t->n_actions == t->cap_actions) {
+		t->cap_actions = t->cap_actions ? t->cap_actions * 2 : 8;
+		t->actions = xrealloc(t->actions, t->cap_actions * sizeof(*t->actions));
+	}
+	a = &t->actions[t->n_actions++];
+	memset(a, 0, sizeof(*a));
+	a->svc = svc;
+	a->act = act;
+}
+
+/* ---- comparing with the disk ------------------------------------------ */
+
+/* Fills it->existed, it->old and it->changed; ondisk (may be NULL) gets the
+ * current content of a file target. */
+static int item_probe(struct txn *t, struct item *it, struct buf *ondisk,
+		      struct err *e)
+{
+	struct buf cur = {0};
+	int dfd, r;
+
+	it->existed = 0;
+	it->changed = 1;
+	dfd = fs_open_dir(t->root, it->dir, NULL, e);
+	if (dfd < 0) {
+		if (e->code != 0)
+			return err_prefix(e, "%s", it->path);
+		return 0;	/* parent missing: target absent */
+	}
+	if (it->kind == ITEM_DIR) {
+		r = fstatat(dfd, it->base, &it->old, AT_SYMLINK_NOFOLLOW);
+		close(dfd);
+		if (r < 0 && errno != ENOENT)
+			return err_set(e, EX_IOERR, "%s: %s", it->path, strerror(errno));
+		if (r == 0 && !S_ISDIR(it->old.st_mode))
+			return err_set(e, EX_CANTCREAT,
+				       "'%s' exists and is not a directory", it->path);
+		it->existed = r == 0;
+		it->changed = !it->existed || (it->old.st_mode & 07777) != it->mode ||
+			      it->old.st_uid != it->uid || it->old.st_gid != it->gid;
+		return 0;
+	}
+	r = fs_read_at(dfd, it->base, &cur, &it->old, e);
+	close(dfd);
+	if (r < 0) {
+		buf_free(&cur);
+		return err_prefix(e, "%s", it->path);
+	}
+	it->existed = r == 0;
+	if (it->kind == ITEM_REMOVE)
+		it->changed = it->existed;
+	else
+		it->changed = !it->existed || cur.len != it->data.len ||
+			      (cur.len && memcmp(cur.data, it->data.data, cur.len)) ||
+			      (it->old.st_mode & 07777) != it->mode ||
+			      it->old.st_uid != it->uid || it->old.st_gid != it->gid;
+	if (ondisk)
+		*ondisk = cur;
+	else
+		buf_free(&cur);
+	return 0;
+}
+
+int txn_pending(struct txn *t, struct err *e)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < t->n_items; i++) {
+		if (item_probe(t, &t->items[i], NULL, e) < 0)
+			return -1;
+		n += t->items[i].changed;
+	}
+	return n;
+}
+
+static void diff_meta(FILE *out, const struct item *it)
+{
+	if (!it->existed)
+		fprintf(out, "# %s: new %s, mode %04o, owner %u:%u\n", it->path,
+			it->kind == ITEM_DIR ? "directory" : "file",
+			(unsigned)it->mode, (unsigned)it->uid, (unsigned)it->gid);
+	else if ((it->old.st_mode & 07777) != it->mode || it->old.st_uid != it->uid ||
+		 it->old.st_gid != it->gid)
+		fprintf(out, "# %s: mode %04o -> %04o, owner %u:%u -> %u:%u\n",
+			it->path, (unsigned)(it->old.st_mode & 07777),
+			(unsigned)it->mode, (unsigned)it->old.st_uid,
+			(unsigned)it->old.st_gid, (unsigned)it->uid,
+			(unsigned)it->gid);
+}
+
+int txn_diff(struct txn *t, FILE *out, struct err *e)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < t->n_items; i++) {
+		struct item *it = &t->items[i];
+		struct buf cur = {0};
+
+		if (item_probe(t, it, &cur, e) < 0)
+			return -1;
+		if (!it->changed) {
+			buf_free(&cur);
+			continue;
+		}
+		n++;
+		if (it->kind == ITEM_REMOVE) {
+			fprintf(out, "# %s: removed\n", it->path);
+			if (!(it->flags & WEBSTACK_FILE_SECRET))
+				diff_unified(out, it->path, cur.data, cur.len,
+					     "/dev/null", NULL, 0);
+		} else {
+			diff_meta(out, it);
+			if (it->kind == ITEM_DIR)
+				;
+			else if (it->flags & WEBSTACK_FILE_SECRET)
+				fprintf(out, "# %s: secret content (%zu bytes) not shown\n",
+					it->path, it->data.len);
+			else
+				diff_unified(out, it->existed ? it->path : "/dev/null",
+					     it->existed ? cur.data : NULL, cur.len,
+					     it->path, it->data.data, it->data.len);
+		}
+		buf_free(&cur);
+	}
+	fflush(out);
+	return n;
+}
+
+/* ---- commit ----------------------------------------------------------- */
+
+static char *random_name(const char *base, const char *what)
+{
+	unsigned char r[6];
+	char hex[13];
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		memset(r, 0, sizeof(r));	/* O_EXCL still catches a clash */
+	for (size_t i = 0; i < sizeof(r); i++)
+		snprintf(hex + 2 * i, 3, "%02x", r[i]);
+	return xasprintf(".%s.ws-%s-%s", base, what, hex);
+}
+
+/* Logical parents of every changed item that do not exist yet, and the
+ * ITEM_DIR targets themselves, outermost first. */
+static void plan_mkdirs(struct txn *t)
+{
+	for (size_t i = 0; i < t->n_items; i++) {
+		struct item *it = &t->items[i];
+		char *p;
+		size_t len;
+
+		if (!it->changed || it->kind == ITEM_REMOVE)
+			continue;
+		p = it->kind == ITEM_DIR ? xstrdup(it->path) : xstrdup(it->dir);
+		len = strlen(p);
+		for (size_t k = 1; k <= len; k++) {
+			struct stat st;
+			char *real;
+
+			if (p[k] != '/' && p[k] != '\0')
+				continue;
+			p[k] = '\0';
+			real = fs_real(t->root, p);
+			if (lstat(real, &st) < 0 && errno == ENOENT &&
+			    !strv_contains(&t->mkdirs, p))
+				strv_add(&t->mkdirs, p);
+			free(real);
+			if (k < len)
+				p[k] = '/';
+		}
+		free(p);
+	}
+}
+
+static int item_prepare_file(struct txn *t, struct item *it, int dfd,
+			     struct err *e)
+{
+	struct stat now;
+	int fd;
+
+	fd = openat(dfd, it->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
+	if (fd < 0)
+		return err_set(e, EX_CANTCREAT, "cannot create a temp file for '%s': %s",
+			       it->path, strerror(errno));
+	/* final owner and mode before any byte of content */
+	if (fchown(fd, it->uid, it->gid) < 0 || fchmod(fd, it->mode) < 0)
+		goto fail;
+	if (fs_write_all(fd, it->data.data ? it->data.data : "", it->data.len) < 0)
+		goto fail;
+	if (it->existed && (size_t)it->old.st_size == it->data.len &&
+	    fstat(fd, &now) == 0 && now.st_mtim.tv_sec == it->old.st_mtim.tv_sec) {
+		struct timespec ts[2] = {
+			{.tv_nsec = UTIME_OMIT},
+			{.tv_sec = it->old.st_mtim.tv_sec + 1},
+		};
+
+		if (futimens(fd, ts) < 0)
+			goto fail;
+	}
+	if (fsync(fd) < 0)
+		goto fail;
+	close(fd);
+	txn_crashpoint(t);
+	return 0;
+fail:
+	err_set(e, errno == ENOSPC || errno == EDQUOT ? EX_CANTCREAT : EX_IOERR,
+		"cannot write '%s': %s", it->path, strerror(errno));
+	close(fd);
+	return -1;
+}
+
+/* Creates the planned directories, the temp files and the backups. */
+static int txn_prepare(struct txn *t, struct err *e)
+{
+	for (size_t i = 0; i < t->mkdirs.n; i++) {
+		struct strv made = {0};
+		int fd = fs_open_dir(t->root, t->mkdirs.v[i], &made, e);
+
+		strv_free(&made);
+		if (fd < 0)
+			return -1;
+		close(fd);
+		txn_crashpoint(t);
+	}
+	for (size_t i = 0; i < t->n_items; i++) {
+		struct item *it = &t->items[i];
+		int dfd, r = 0;
+
+		if (!it->changed || it->kind == ITEM_DIR)
+			continue;
+		dfd = fs_open_dir(t->root, it->dir, NULL, e);
+		if (dfd < 0)
+			return err_set(e, EX_CANTCREAT, "cannot open directory of '%s'",
+				       it->path);
+		if (it->kind == ITEM_FILE)
+			r = item_prepare_file(t, it, dfd, e);
+		if (r == 0 && it->bak && linkat(dfd, it->base, dfd, it->bak, 0) < 0)
+			r = err_set(e, EX_CANTCREAT, "cannot back up '%s': %s",
+				    it->path, strerror(errno));
+		if (r == 0 && fsync(dfd) < 0)
+			r = err_set(e, EX_IOERR, "cannot sync the directory of '%s': %s",
+				    it->path, strerror(errno));
+		close(dfd);
+		if (r < 0)
+			return -1;
+		txn_crashpoint(t);
+	}
+	return 0;
+}
+
+static int item_apply(struct item *it, int dfd, struct err *e)
+{
+	int fd;
+
+	switch (it->kind) {
+	case ITEM_FILE:
+		if (renameat(dfd, it->tmp, dfd, it->base) < 0)
+			return err_set(e, EX_IOERR, "cannot replace '%s': %s",
+				       it->path, strerror(errno));
+		free(it->tmp);
+		it->tmp = NULL;
+		return 0;
+	case ITEM_REMOVE:
+		if (unlinkat(dfd, it->base, 0) < 0 && errno != ENOENT)
+			return err_set(e, EX_IOERR, "cannot remove '%s': %s",
+				       it->path, strerror(errno));
+		return 0;
+	case ITEM_DIR:
+		fd = openat(dfd, it->base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || fchown(fd, it->uid, it->gid) < 0 ||
+		    fchmod(fd, it->mode) < 0) {
+			err_set(e, EX_CANTCREAT, "cannot set owner and mode of '%s': %s",
+				it->path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		close(fd);
+		return 0;
+	}
+	return 0;
+}
+
+static int txn_apply(struct txn *t, struct err *e)
+{
+	for (size_t i = 0; i < t->n_items; i++) {
+		struct item *it = &t->items[i];
+		int dfd, r;
+
+		if (!it->changed)
+			continue;
+		dfd = fs_open_dir(t->root, it->dir, NULL, e);
+		if (dfd < 0)
+			return err_set(e, EX_IOERR, "cannot open directory of '%s'",
+				       it->path);
+		r = item_apply(it, dfd, e);
+		if (r == 0 && fsync(dfd) < 0)
+			r = err_set(e, EX_IOERR, "cannot sync the directory of '%s': %s",
+				    it->path, strerror(errno));
+		close(dfd);
+		if (r < 0)
+			return -1;
+		txn_crashpoint(t);
+	}
+	return 0;
+}
+
+static void txn_rollback(struct txn *t, int applying)
+{
+	for (size_t i = t->n_items; i-- > 0;) {
+		struct item *it = &t->items[i];
+		struct undo_entry u = {
+			.kind = it->kind, .dir = it->dir, .base = it->base,
+			.tmp = it->tmp, .bak = it->bak,
+			.mode = it->old.st_mode & 07777,
+			.uid = it->old.st_uid, .gid = it->old.st_gid,
+		};
+
+		if (it->changed)
+			undo_entry(t, &u, applying);
+	}
+	undo_mkdirs(t, t->mkdirs.v, t->mkdirs.n);
+}
+
+static void txn_drop_backups(struct txn *t)
+{
+	for (size_t i = 0; i < t->n_items; i++) {
+		struct item *it = &t->items[i];
+
+		if (it->changed && it->bak && it->kind != ITEM_DIR)
+			cleanup_backup(t, it->dir, it->bak);
+	}
+}
+
+static int txn_run_actions(struct txn *t, struct err *e)
+{
+	for (size_t i = 0; i < t->n_actions; i++) {
+		struct action *a = &t->actions[i];
+		int status;
+
+		if (a->svc) {
+			log_msg(WEBSTACK_LOG_INFO, "%s %s",
+				service_action_name(a->act), a->svc->name);
+			if (service_control(a->svc, a->act, e) < 0)
+				return err_prefix(e, "the change is committed, but");
+			continue;
+		}
+		if (run_program((const char *const *)a->argv, NULL, 0, NULL, &status,
+				e) < 0 || status != 0) {
+			char *cmd = run_argv_string((const char *const *)a->argv);
+
+			if (status != 0)
+				err_set(e, EX_UNAVAILABLE, "'%s' failed (exit %d)", cmd,
+					status);
+			err_prefix(e, "the change is committed, but");
+			free(cmd);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int txn_commit(struct txn *t, struct err *e)
+{
+	int changed = txn_pending(t, e);
+
+	if (changed < 0)
+		return err_prefix(e, "nothing was changed");
+	if (changed == 0)
+		return t->n_actions ? txn_run_actions(t, e) : 0;
+	for (size_t i = 0; i < t->n_items; i++) {
+		struct item *it = &t->items[i];
+
+		if (!it->changed)
+			continue;
+		if (it->kind == ITEM_FILE)
+			it->tmp = random_name(it->base, "tmp");
+		if (it->existed && it->kind != ITEM_DIR)
+			it->bak = random_name(it->base, "bak");
+		if (it->existed && it->kind == ITEM_DIR)
+			it->bak = xstrdup("old");	/* marks "restore mode" */
+	}
+	plan_mkdirs(t);
+	if (journal_state(t, 'P', e) < 0)
+		return -1;
+	if (txn_prepare(t, e) < 0)
+		goto rollback_prepared;
+	if (journal_state(t, 'A', e) < 0)
+		goto rollback_prepared;
+	if (txn_apply(t, e) < 0)
+		goto rollback_applying;
+	if (journal_state(t, 'D', e) < 0)
+		goto rollback_applying;
+	txn_drop_backups(t);
+	if (journal_write(t, NULL, e) < 0)
+		return -1;
+	return txn_run_actions(t, e);
+
+rollback_applying:
+	txn_rollback(t, 1);
+	goto rolled_back;
+rollback_prepared:
+	txn_rollback(t, 0);
+rolled_back:
+	{
+		struct err ignore;
+
+		journal_write(t, NULL, &ignore);
+	}
+	return err_prefix(e, "nothing was changed");
+}
+
+void txn_end(struct txn *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n_items; i++) {
+		struct item *it = &t->items[i];
+
+		free(it->path);
+		free(it->dir);
+		free(it->base);
+		free(it->tmp);
+		free(it->bak);
+		if (it->flags & WEBSTACK_FILE_SECRET)
+			buf_free_secret(&it->data);
+		else
+			buf_free(&it->data);
+	}
+	free(t->items);
+	for (size_t i = 0; i < t->n_actions; i++) {
+		struct strv sv = {.v = t->actions[i].argv};
+
+		for (sv.n = 0; sv.v && sv.v[sv.n]; sv.n++)
+			;
+		strv_free(&sv);
+	}
+	free(t->actions);
+	strv_free(&t->mkdirs);
+	if (t->lock_fd >= 0)
+		close(t->lock_fd);	/* releases the flock */
+	free(t->root);
+	free(t->journal);
+	free(t);
+}

@@ -1,0 +1,87 @@
+/* txn.h - one lock, staged writes, atomic commit, rollback, recovery.
+ *
+ * A transaction holds an exclusive flock on a lock file that is never
+ * renamed, from txn_begin() to txn_end(), so concurrent webstack processes
+ * serialise. Changes are staged in memory (files, directories, removals)
+ * and reach the disk only in txn_commit():
+ *
+ *   1. a journal listing every step is written (tmp, fsync, rename, fsync);
+ *   2. each new file goes to a temp file in its target directory, created
+ *      0600 and given its final owner and mode before any content, then
+ *      written and fsynced; each existing target gets a hard-link backup;
+ *   3. the journal is marked "applying"; files are renamed into place,
+ *      directories made, removals done, in staging order; directories are
+ *      fsynced;
+ *   4. the journal is marked "done" (the commit point); backups go.
+ *
+ * A failure in 2 or 3 undoes every step already done. A crash leaves the
+ * journal behind and the next txn_begin() on the same lock file finishes
+ * the job: before the commit point everything is rolled back, after it the
+ * backups are removed. Each file is thus always old or new, and a whole
+ * transaction is all old or all new once recovered.
+ *
+ * A replaced file whose size and mtime second would equal the old one's
+ * gets mtime = old + 1 s, since Dovecot's passwd-file reader only notices
+ * a change of size or mtime second.
+ *
+ * Deferred actions (programs, service reloads) run after the commit.
+ *
+ * Ownership: txn_begin() allocates the txn; txn_end() releases the lock
+ * and frees it. Everything staged is copied. */
+#ifndef WS_TXN_H
+#define WS_TXN_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include <webstack/host.h>
+
+#include "buf.h"
+#include "err.h"
+
+struct txn;
+
+struct txn_options {
+	const char *root;	/* --root prefix, "" for none */
+	const char *lock_file;	/* logical path, e.g. "/run/webstack/lock" */
+	unsigned lock_timeout;	/* seconds to wait for the lock; 0 = fail at once */
+};
+
+/* Takes the lock (EX_TEMPFAIL when busy past the timeout) and recovers an
+ * interrupted transaction if its journal is there. */
+int txn_begin(struct txn **t_r, const struct txn_options *o, struct err *e);
+
+int txn_stage_file(struct txn *t, const struct webstack_file *f, struct err *e);
+int txn_stage_dir(struct txn *t, const char *path, mode_t mode, uid_t uid,
+		  gid_t gid, struct err *e);
+int txn_stage_remove(struct txn *t, const char *path, struct err *e);
+
+/* Content of path as the transaction would leave it: 0 and a copy in out,
+ * 1 when absent (or staged for removal), -1 on error. */
+int txn_read(struct txn *t, const char *path, struct buf *out, struct err *e);
+
+/* A program to run after commit: argv is copied. */
+void txn_defer_run(struct txn *t, const char *const argv[]);
+void txn_defer_service(struct txn *t, const struct webstack_service *svc,
+		       enum webstack_service_action act);
+
+/* Writes the unified diff of every staged change that differs from the
+ * disk (secret files as a one-line note). Returns the number of files that
+ * would change. */
+int txn_diff(struct txn *t, FILE *out, struct err *e);
+
+/* Number of staged items that differ from the disk. */
+int txn_pending(struct txn *t, struct err *e);
+
+/* Commits what differs from the disk (see above), then runs the deferred
+ * actions. Skips actions when nothing changed and no action was forced. */
+int txn_commit(struct txn *t, struct err *e);
+
+/* Releases the lock; discards anything not committed. NULL is fine. */
+void txn_end(struct txn *t);
+
+/* The directory-of-lock-file journal name, for tests and docs. */
+#define TXN_JOURNAL_SUFFIX ".journal"
+
+#endif

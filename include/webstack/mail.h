@@ -1,0 +1,85 @@
+/*
+ * NAME
+ *	webstack/mail.h - the mail model the core hands to role ops
+ *
+ * DESCRIPTION
+ *	struct webstack_mail carries the settings every mail role shares (from
+ *	webstack.conf and `webstack mail setup`); struct webstack_directory is
+ *	the complete set of domains, accounts and aliases after the change the
+ *	current command makes. Modules render their files from these.
+ *
+ *	Ownership: everything reachable from these structs is owned by the core
+ *	and borrowed for the duration of the op; modules copy what they keep.
+ *	Names are already validated and normalised (lowercase, A-labels).
+ *
+ * SEE ALSO
+ *	webstack/module.h, webstack/role-*.h
+ */
+#ifndef WEBSTACK_MAIL_H
+#define WEBSTACK_MAIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* The mail services a host may offer; a config section can switch any off. */
+enum webstack_mail_service {
+	WEBSTACK_SVC_SMTP,	  /* 25 */
+	WEBSTACK_SVC_SUBMISSIONS, /* 465 */
+	WEBSTACK_SVC_SUBMISSION,  /* 587 */
+	WEBSTACK_SVC_POP3,	  /* 110 */
+	WEBSTACK_SVC_POP3S,	  /* 995 */
+	WEBSTACK_SVC_IMAP,	  /* 143 */
+	WEBSTACK_SVC_IMAPS,	  /* 993 */
+	WEBSTACK_SVC_SIEVE,	  /* 4190 */
+	WEBSTACK_SVC_COUNT_
+};
+
+struct webstack_mail {
+	const char *hostname;	   /* FQDN of this mail host */
+	const char *mail_root;	   /* "/var/mail/vhosts" */
+	const char *vmail_user;	   /* owner of the Maildirs */
+	uid_t vmail_uid;
+	gid_t vmail_gid;
+	const char *tls_cert;	   /* PEM chain */
+	const char *tls_key;	   /* PEM key */
+	uint64_t message_size_limit; /* bytes */
+	/* enabled[s] is non-zero when service s is on. */
+	unsigned char enabled[WEBSTACK_SVC_COUNT_];
+	/* Milter endpoints ("unix:/run/x.sock", "inet:127.0.0.1:8891") the
+	 * filter modules asked for, in role order. */
+	const char *const *milters;
+	size_t n_milters;
+};
+
+struct webstack_account {
+	const char *address;	   /* "alice@example.com" */
+	const char *local;	   /* "alice" */
+	const char *domain;	   /* "example.com" */
+	const char *password_hash; /* "{ARGON2ID}$argon2id$..." */
+};
+
+struct webstack_alias {
+	const char *address;
+	const char *const *targets;
+	size_t n_targets;
+};
+
+struct webstack_directory {
+	const char *const *domains;
+	size_t n_domains;
+	const struct webstack_account *accounts;
+	size_t n_accounts;
+	const struct webstack_alias *aliases;
+	size_t n_aliases;
+};
+
+/* A sink for status lines: name of the check, its value, and whether it is
+ * healthy. Owned by the core; the strings are copied by the sink. */
+struct webstack_report {
+	void (*item)(struct webstack_report *r, const char *check,
+		     const char *value, int ok);
+	void *priv;
+};
+
+#endif

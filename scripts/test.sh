@@ -1,0 +1,40 @@
+#!/bin/sh
+# Installs what is needed, builds webstack out of tree and runs the whole
+# test suite (unit, command line, transactions, distcheck with the skeleton
+# module built against the installed SDK). Ends with "N passed, N failed".
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+WITH_TEST_DEPS=1 sh "$top/scripts/deps.sh" || exit 1
+build=${BUILD_DIR:-$top/_build}
+jobs=$(nproc 2>/dev/null || echo 2)
+
+cd "$top" && autoreconf -fi >/dev/null || exit 1
+rm -rf "$build" && mkdir -p "$build" && cd "$build" || exit 1
+"$top/configure" --prefix=/usr --sysconfdir=/etc --localstatedir=/var \
+	>configure.log || { cat configure.log; exit 1; }
+make -j"$jobs" >build.log 2>&1 || { cat build.log; exit 1; }
+
+status=0
+make -j"$jobs" check >check.log 2>&1 || status=1
+grep -E '^(PASS|FAIL|XPASS|ERROR|SKIP):|^# (TOTAL|PASS|SKIP|XFAIL|FAIL|XPASS|ERROR):' check.log
+[ $status -eq 0 ] || for log in $(find . -name '*.log' -path '*tests*'); do
+	grep -q '^not ok\|^Bail out' "$log" && { echo "== $log"; cat "$log"; }
+done
+pass=$(sed -n 's/^# PASS: *//p' check.log)
+fail=$(sed -n 's/^# FAIL: *//p' check.log)
+err=$(sed -n 's/^# ERROR: *//p' check.log)
+skip=$(sed -n 's/^# SKIP: *//p' check.log)
+
+# distcheck: a tarball that builds, passes its tests, installs, and whose
+# installed SDK builds and loads the skeleton module.
+if make distcheck >distcheck.log 2>&1; then
+	echo "PASS: make distcheck"
+	pass=$((${pass:-0} + 1))
+else
+	tail -50 distcheck.log
+	echo "FAIL: make distcheck"
+	fail=$((${fail:-0} + 1))
+	status=1
+fi
+echo "${pass:-0} passed, $((${fail:-0} + ${err:-0})) failed, ${skip:-0} skipped"
+exit $status

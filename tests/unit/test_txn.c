@@ -1,0 +1,277 @@
+/* Transactions: staging, read-your-writes, dry-run diffs, owner and mode,
+ * the mtime bump for Dovecot, rollback of a failed commit, the lock. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "buf.h"
+#include "fsutil.h"
+#include "txn.h"
+
+struct fx {
+	char root[32];
+	struct txn_options o;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	strcpy(f->root, "/tmp/ws-txn-XXXXXX");
+	assert_non_null(mkdtemp(f->root));
+	f->o.root = f->root;
+	f->o.lock_file = "/run/webstack/lock";
+	f->o.lock_timeout = 0;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char *cmd = xasprintf("rm -rf '%s'", f->root);
+
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(f);
+	return 0;
+}
+
+static void put(struct fx *f, const char *logical, const char *text, mode_t mode)
+{
+	char *real = fs_real(f->root, logical), *cmd;
+	FILE *fp;
+
+	cmd = xasprintf("mkdir -p \"$(dirname '%s')\"", real);
+	assert_int_equal(system(cmd), 0);
+	fp = fopen(real, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+	assert_int_equal(chmod(real, mode), 0);
+	free(cmd);
+	free(real);
+}
+
+static char *get(struct fx *f, const char *logical)
+{
+	struct buf b = {0};
+	struct err e = {0};
+
+	if (fs_read(f->root, logical, &b, NULL, &e) != 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
+static int stage(struct txn *t, const char *path, const char *text, mode_t mode,
+		 unsigned flags)
+{
+	struct webstack_file wf = {.path = path, .data = text, .len = strlen(text),
+				   .mode = mode, .flags = flags};
+	struct err e = {0};
+
+	return txn_stage_file(t, &wf, &e);
+}
+
+static void test_commit_and_read_back(void **state)
+{
+	struct fx *f = *state;
+	struct txn *t;
+	struct err e = {0};
+	struct buf b = {0};
+	struct stat st;
+	char *real, *s;
+
+	put(f, "/etc/a", "old\n", 0644);
+	assert_int_equal(txn_begin(&t, &f->o, &e), 0);
+	assert_int_equal(stage(t, "/etc/a", "new\n", 0640, 0), 0);
+	assert_int_equal(stage(t, "/etc/sub/dir/b", "bee\n", 0600, 0), 0);
+	assert_int_equal(txn_read(t, "/etc/a", &b, &e), 0);	/* staged content */
+	assert_string_equal(b.data, "new\n");
+	assert_int_equal(txn_pending(t, &e), 2);
+	assert_int_equal(txn_commit(t, &e), 0);
+	txn_end(t);
+	s = get(f, "/etc/a");
+	assert_string_equal(s, "new\n");
+	free(s);
+	s = get(f, "/etc/sub/dir/b");
+	assert_string_equal(s, "bee\n");
+	free(s);
+	real = fs_real(f->root, "/etc/a");
+	assert_int_equal(stat(real, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	free(real);
+	buf_free(&b);
+}
+
+static void test_dry_run_diff_changes_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct txn *t;
+	struct err e = {0};
+	char *out = NULL, *s;
+	size_t len;
+	FILE *mem = open_memstream(&out, &len);
+
+	put(f, "/etc/a", "one\ntwo\nthree\n", 0644);
+	assert_int_equal(txn_begin(&t, &f->o, &e), 0);
+	assert_int_equal(stage(t, "/etc/a", "one\n2\nthree\n", 0644, 0), 0);
+	assert_int_equal(stage(t, "/etc/key", "PRIVATE KEY\n", 0600, WEBSTACK_FILE_SECRET), 0);
+	assert_int_equal(stage(t, "/etc/same", "x\n", 0644, 0), 0);
+	put(f, "/etc/same", "x\n", 0644);
+	assert_int_equal(txn_diff(t, mem, &e), 2);
+	fclose(mem);
+	txn_end(t);
+	assert_non_null(strstr(out, "--- /etc/a\n+++ /etc/a\n@@ -1,3 +1,3 @@\n one\n-two\n+2\n three\n"));
+	assert_non_null(strstr(out, "# /etc/key: new file, mode 0600"));
+	assert_non_null(strstr(out, "secret content (12 bytes) not shown"));
+	assert_null(strstr(out, "PRIVATE"));
+	assert_null(strstr(out, "/etc/same"));
+	s = get(f, "/etc/a");
+	assert_string_equal(s, "one\ntwo\nthree\n");
+	free(s);
+	assert_null(get(f, "/etc/key"));
+	free(out);
+}
+
+static void test_same_size_same_second_bumps_mtime(void **state)
+{
+	struct fx *f = *state;
+	struct txn *t;
+	struct err e = {0};
+	struct stat before, after;
+	char *real = fs_real(f->root, "/etc/users");
+
+	put(f, "/etc/users", "alice:AAAA\n", 0640);
+	assert_int_equal(stat(real, &before), 0);
+	assert_int_equal(txn_begin(&t, &f->o, &e), 0);
+	assert_int_equal(stage(t, "/etc/users", "alice:BBBB\n", 0640, 0), 0);
+	assert_int_equal(txn_commit(t, &e), 0);
+	txn_end(t);
+	assert_int_equal(stat(real, &after), 0);
+	assert_int_equal(after.st_size, before.st_size);
+	/* Either a new second began anyway, or webstack moved the mtime on. */
+	assert_true(after.st_mtim.tv_sec != before.st_mtim.tv_sec);
+	free(real);
+}
+
+static void test_failed_commit_rolls_back(void **state)
+{
+	struct fx *f = *state;
+	struct txn *t;
+	struct err e = {0};
+	char *s;
+
+	put(f, "/etc/a", "old a\n", 0644);
+	put(f, "/etc/blocker", "a file where a directory must go\n", 0644);
+	assert_int_equal(txn_begin(&t, &f->o, &e), 0);
+	assert_int_equal(stage(t, "/etc/a", "new a\n", 0644, 0), 0);
+	assert_int_equal(stage(t, "/etc/blocker/b", "cannot be\n", 0644, 0), 0);
+	assert_int_equal(txn_commit(t, &e), -1);
+	assert_non_null(strstr(e.msg, "nothing was changed"));
+	txn_end(t);
+	s = get(f, "/etc/a");
+	assert_string_equal(s, "old a\n");
+	free(s);
+	s = xasprintf("find '%s/etc' -name '.*ws-*' | grep -q .", f->root);
+	assert_int_not_equal(system(s), 0);	/* no temp or backup left */
+	free(s);
+}
+
+static void test_remove_and_dir(void **state)
+{
+	struct fx *f = *state;
+	struct txn *t;
+	struct err e = {0};
+	struct stat st;
+	char *real = fs_real(f->root, "/var/mail/box");
+
+	put(f, "/etc/gone", "bye\n", 0644);
+	assert_int_equal(txn_begin(&t, &f->o, &e), 0);
+	assert_int_equal(txn_stage_remove(t, "/etc/gone", &e), 0);
+	assert_int_equal(txn_stage_dir(t, "/var/mail/box", 0700, 8, 8, &e), 0);
+	assert_int_equal(txn_commit(t, &e), 0);
+	txn_end(t);
+	assert_null(get(f, "/etc/gone"));
+	assert_int_equal(lstat(real, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(st.st_uid, 8);
+	free(real);
+}
+
+static void test_symlinked_dir_not_followed(void **state)
+{
+	struct fx *f = *state;
+	struct txn *t;
+	struct err e = {0};
+	char *victim = fs_real(f->root, "/victim"), *box = fs_real(f->root, "/box");
+	char *link = fs_real(f->root, "/box/evil"), *cmd;
+
+	cmd = xasprintf("mkdir -p '%s' '%s' && chown 1000 '%s' && chmod 0755 '%s'",
+			victim, box, box, box);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	assert_int_equal(symlink(victim, link), 0);	/* planted by uid 1000 */
+	assert_int_equal(txn_begin(&t, &f->o, &e), 0);
+	assert_int_equal(stage(t, "/box/evil/file", "x\n", 0644, 0), 0);
+	assert_int_equal(txn_commit(t, &e), -1);
+	assert_non_null(strstr(e.msg, "symlink webstack will not follow"));
+	txn_end(t);
+	assert_null(get(f, "/victim/file"));
+	free(victim);
+	free(box);
+	free(link);
+}
+
+static void test_lock_busy(void **state)
+{
+	struct fx *f = *state;
+	struct txn *t, *t2;
+	struct err e = {0};
+	pid_t pid;
+	int st;
+
+	assert_int_equal(txn_begin(&t, &f->o, &e), 0);
+	pid = fork();
+	if (pid == 0) {
+		struct err e2 = {0};
+		int r = txn_begin(&t2, &f->o, &e2);
+
+		_exit(r == -1 && e2.code == EX_TEMPFAIL &&
+		      strstr(e2.msg, "another webstack") ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(WEXITSTATUS(st), 0);
+	txn_end(t);
+	assert_int_equal(txn_begin(&t, &f->o, &e), 0);	/* free again */
+	txn_end(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_commit_and_read_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dry_run_diff_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_size_same_second_bumps_mtime, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_commit_rolls_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remove_and_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_symlinked_dir_not_followed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_busy, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("txn", tests, NULL, NULL);
+}
