@@ -162,13 +162,20 @@ static void blank(char *from, char *to)
 			*from = ' ';
 }
 
+/* From the opening quote at p to its closing quote (or the final NUL). */
+static char *skip_string(char *p)
+{
+	for (p++; *p && *p != '"'; p++)
+		if (*p == '\\' && p[1])
+			p++;
+	return p;
+}
+
 static void strip_comments(char *s)
 {
 	for (char *p = s; *p; p++) {
 		if (*p == '"') {
-			for (p++; *p && *p != '"'; p++)
-				if (*p == '\\' && p[1])
-					p++;
+			p = skip_string(p);
 			if (!*p)
 				break;
 		} else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
@@ -203,9 +210,7 @@ static void strip_module_sections(char *s)
 
 	for (char *p = s; *p; p++) {
 		if (*p == '"') {
-			for (p++; *p && *p != '"'; p++)
-				if (*p == '\\' && p[1])
-					p++;
+			p = skip_string(p);
 			if (!*p)
 				break;
 		} else if (*p == '{' && depth++ == 0 && !after_equals(stmt, p)) {
@@ -219,9 +224,9 @@ static void strip_module_sections(char *s)
 
 				for (; *q && d; q++) {
 					if (*q == '"')
-						for (q++; *q && *q != '"'; q++)
-							if (*q == '\\' && q[1])
-								q++;
+						q = skip_string(q);
+					if (!*q)
+						break;	/* unterminated: pass 2 reports it */
 					d += (*q == '{') - (*q == '}');
 				}
 				blank(name, q);
