@@ -717,6 +717,46 @@ fail:
 	return -1;
 }
 
+/* Runs step on every changed item (but directories when skip_dirs) with
+ * its directory open, then syncs that directory: one durable step each. */
+static int txn_each_changed(struct txn *t, int skip_dirs,
+			    int (*step)(struct txn *t, struct item *it, int dfd,
+					struct err *e),
+			    struct err *e)
+{
+	for (size_t i = 0; i < t->n_items; i++) {
+		struct item *it = &t->items[i];
+		int dfd, r;
+
+		if (!it->changed || (skip_dirs && it->kind == ITEM_DIR))
+			continue;
+		dfd = fs_open_dir(t->root, it->dir, NULL, e);
+		if (dfd < 0)
+			return err_set(e, EX_CANTCREAT, "cannot open directory of '%s'",
+				       it->path);
+		r = step(t, it, dfd, e);
+		if (r == 0 && fsync(dfd) < 0)
+			r = err_set(e, EX_IOERR, "cannot sync the directory of '%s': %s",
+				    it->path, strerror(errno));
+		close(dfd);
+		if (r < 0)
+			return -1;
+		txn_crashpoint(t);
+	}
+	return 0;
+}
+
+/* Prepare step: the temp file of a new content, the backup of a target. */
+static int item_prepare(struct txn *t, struct item *it, int dfd, struct err *e)
+{
+	if (it->kind == ITEM_FILE && item_prepare_file(t, it, dfd, e) < 0)
+		return -1;
+	if (it->bak && linkat(dfd, it->base, dfd, it->bak, 0) < 0)
+		return err_set(e, EX_CANTCREAT, "cannot back up '%s': %s", it->path,
+			       strerror(errno));
+	return 0;
+}
+
 /* Creates the planned directories, the temp files and the backups. */
 static int txn_prepare(struct txn *t, struct err *e)
 {
@@ -730,36 +770,15 @@ static int txn_prepare(struct txn *t, struct err *e)
 		close(fd);
 		txn_crashpoint(t);
 	}
-	for (size_t i = 0; i < t->n_items; i++) {
-		struct item *it = &t->items[i];
-		int dfd, r = 0;
-
-		if (!it->changed || it->kind == ITEM_DIR)
-			continue;
-		dfd = fs_open_dir(t->root, it->dir, NULL, e);
-		if (dfd < 0)
-			return err_set(e, EX_CANTCREAT, "cannot open directory of '%s'",
-				       it->path);
-		if (it->kind == ITEM_FILE)
-			r = item_prepare_file(t, it, dfd, e);
-		if (r == 0 && it->bak && linkat(dfd, it->base, dfd, it->bak, 0) < 0)
-			r = err_set(e, EX_CANTCREAT, "cannot back up '%s': %s",
-				    it->path, strerror(errno));
-		if (r == 0 && fsync(dfd) < 0)
-			r = err_set(e, EX_IOERR, "cannot sync the directory of '%s': %s",
-				    it->path, strerror(errno));
-		close(dfd);
-		if (r < 0)
-			return -1;
-		txn_crashpoint(t);
-	}
-	return 0;
+	return txn_each_changed(t, 1, item_prepare, e);
 }
 
-static int item_apply(struct item *it, int dfd, struct err *e)
+/* Apply step: puts one change in place. */
+static int item_apply(struct txn *t, struct item *it, int dfd, struct err *e)
 {
 	int fd;
 
+	(void)t;
 	switch (it->kind) {
 	case ITEM_FILE:
 		if (renameat(dfd, it->tmp, dfd, it->base) < 0)
@@ -785,30 +804,6 @@ static int item_apply(struct item *it, int dfd, struct err *e)
 		}
 		close(fd);
 		return 0;
-	}
-	return 0;
-}
-
-static int txn_apply(struct txn *t, struct err *e)
-{
-	for (size_t i = 0; i < t->n_items; i++) {
-		struct item *it = &t->items[i];
-		int dfd, r;
-
-		if (!it->changed)
-			continue;
-		dfd = fs_open_dir(t->root, it->dir, NULL, e);
-		if (dfd < 0)
-			return err_set(e, EX_IOERR, "cannot open directory of '%s'",
-				       it->path);
-		r = item_apply(it, dfd, e);
-		if (r == 0 && fsync(dfd) < 0)
-			r = err_set(e, EX_IOERR, "cannot sync the directory of '%s': %s",
-				    it->path, strerror(errno));
-		close(dfd);
-		if (r < 0)
-			return -1;
-		txn_crashpoint(t);
 	}
 	return 0;
 }
@@ -895,7 +890,7 @@ int txn_commit(struct txn *t, struct err *e)
 		goto rollback_prepared;
 	if (journal_state(t, 'A', e) < 0)
 		goto rollback_prepared;
-	if (txn_apply(t, e) < 0)
+	if (txn_each_changed(t, 0, item_apply, e) < 0)
 		goto rollback_applying;
 	if (journal_state(t, 'D', e) < 0)
 		goto rollback_applying;
