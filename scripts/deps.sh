@@ -1,20 +1,38 @@
 #!/bin/sh
-# Installs what webstack needs to build and to run its tests (Debian 12).
-# Used by install.sh and test.sh; safe to run again.
+# Installs what webstack needs (Debian 12): the build tools and libraries,
+# the mail daemons its modules drive, and with WITH_TEST_DEPS=1 what the
+# tests use. Used by install.sh and test.sh; safe to run again.
 set -eu
 BUILD_DEPS="build-essential autoconf automake libtool pkg-config libltdl-dev
-	libconfuse-dev libsodium-dev libcrypt-dev libidn2-dev libcmocka-dev"
-# The tests check hashes with Dovecot's own doveadm and parse JSON with
-# Debian's python3.
-TEST_DEPS="dovecot-core python3"
+	libconfuse-dev libsodium-dev libcrypt-dev libidn2-dev libssl-dev
+	libcmocka-dev"
+# What the postfix and dovecot modules configure and run.
+MAIL_DEPS="postfix postfix-lmdb dovecot-core dovecot-imapd dovecot-pop3d
+	dovecot-lmtpd dovecot-sieve dovecot-managesieved openssl"
+# The end-to-end tests: namespaces (util-linux, iproute2), Debian's python3
+# for the clients, testssl.sh for the TLS checks.
+TEST_DEPS="python3 util-linux iproute2 testssl.sh"
 
 missing=
-for p in $BUILD_DEPS ${WITH_TEST_DEPS:+$TEST_DEPS}; do
+for p in $BUILD_DEPS $MAIL_DEPS ${WITH_TEST_DEPS:+$TEST_DEPS}; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing="$missing $p"
 done
 if [ -n "$missing" ]; then
 	export DEBIAN_FRONTEND=noninteractive
+	# Postfix's package writes a first main.cf and master.cf (as an
+	# "Internet Site"); `webstack mail setup` edits them. Answered up front,
+	# so the install asks nothing ("No configuration" would leave no main.cf).
+	echo "postfix postfix/main_mailer_type select Internet Site" |
+		debconf-set-selections
+	# For the tests, start no daemon on this host (the end-to-end tests run
+	# their own in a throwaway namespace): a policy-rc.d that refuses, unless
+	# there is one already.
+	if [ -n "${WITH_TEST_DEPS-}" ] && [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+	fi
 	apt-get update -q
 	# shellcheck disable=SC2086
 	apt-get install -y -q --no-install-recommends $missing

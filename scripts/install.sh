@@ -1,7 +1,8 @@
 #!/bin/sh
-# Installs what is needed, builds and installs webstack on this host
-# (Debian 12, as root). Once the mail modules exist (issue 3) this also runs
-# `webstack mail setup` and creates the first domain and account.
+# Installs what is needed, builds and installs webstack on this host and
+# brings up the mail server (Debian 12, as root):
+#   MAIL_HOSTNAME=mail.example.com sh scripts/install.sh
+# MAIL_HOSTNAME defaults to `hostname -f`; it must be a fully qualified name.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 sh "$top/scripts/deps.sh"
@@ -13,3 +14,5 @@ make -j"$(nproc)"
 make install
 webstack --version
 webstack check-config
+webstack mail setup --hostname "${MAIL_HOSTNAME:-$(hostname -f)}"
+webstack mail status

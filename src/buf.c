@@ -61,6 +61,7 @@ static void buf_reserve(struct buf *b, size_t extra)
 	while (b->cap < need)
 		b->cap *= 2;
 	b->data = xrealloc(b->data, b->cap);
+	b->data[b->len] = '\0';	/* an empty buffer is "" too */
 }
 
 void buf_add(struct buf *b, const void *data, size_t len)

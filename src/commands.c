@@ -19,10 +19,20 @@ const struct cli_option options[] = {
 	 "read the password from the first line of standard input"},
 	{OPT_SCHEME, "scheme", 's', "SCHEME",
 	 "ARGON2ID, SHA512-CRYPT or BLF-CRYPT (default: password_scheme of the config)"},
+	{OPT_HOSTNAME, "hostname", 0, "FQDN",
+	 "this mail host's name (kept in webstack.conf)"},
+	{OPT_FORCE, "force", 'f', NULL,
+	 "also delete the domain's accounts and aliases (Maildirs are kept)"},
+	{OPT_PURGE, "purge", 0, NULL, "also remove the account's Maildir"},
 	{OPT_COUNT_, NULL, 0, NULL, NULL},
 };
 
 static const enum opt_id pw_opts[] = {OPT_SCHEME, OPT_COUNT_};
+static const enum opt_id setup_opts[] = {OPT_HOSTNAME, OPT_COUNT_};
+static const enum opt_id force_opts[] = {OPT_FORCE, OPT_COUNT_};
+static const enum opt_id purge_opts[] = {OPT_PURGE, OPT_COUNT_};
+
+#define CHANGE (CMD_DRY_RUN)
 
 const struct cli_command commands[] = {
 	{"help", "[COMMAND...]", 0, -1, 0, NULL,
@@ -61,6 +71,61 @@ const struct cli_command commands[] = {
 	 "process's command line at once, but stays in your shell history: "
 	 "prefer the prompt.",
 	 cmd_pw},
+	{"mail setup", NULL, 0, 0, CHANGE, setup_opts,
+	 "Configure Postfix and Dovecot and start them",
+	 "Creates the system user vmail_user when missing, keeps --hostname in "
+	 "webstack.conf, makes a self-signed certificate when tls_cert is not "
+	 "set, writes the mta and imap modules' configuration and maps, creates "
+	 "the mail root and every Maildir, and starts or reloads the daemons. "
+	 "Running it again changes nothing when nothing changed.",
+	 cmd_mail_setup},
+	{"mail status", NULL, 0, 0, CMD_JSON, NULL,
+	 "Check that the mail server works",
+	 "Shows whether each daemon runs, each port listens, the daemons' own "
+	 "configuration checks, the counts of domains, accounts and aliases, "
+	 "and the certificate's expiry. Exits 69 when anything is wrong.",
+	 cmd_mail_status},
+	{"mail add domain", "DOMAIN", 1, 1, CHANGE, NULL,
+	 "Accept mail for DOMAIN",
+	 "Adding a domain that exists changes nothing and succeeds.",
+	 cmd_mail_add_domain},
+	{"mail del domain", "DOMAIN", 1, 1, CHANGE, force_opts,
+	 "Stop accepting mail for DOMAIN",
+	 "Refuses while the domain has accounts or aliases, unless --force. "
+	 "Maildirs are never removed by this command.",
+	 cmd_mail_del_domain},
+	{"mail add account", "ADDRESS [PASSWORD]", 1, 2, CHANGE | CMD_PASSWORD, NULL,
+	 "Create a mailbox account",
+	 "Creates the Maildir, then the Dovecot user, then the Postfix entry, so "
+	 "mail is never accepted for a mailbox that cannot take it. Without "
+	 "PASSWORD it is asked for on the terminal or read with "
+	 "--password-stdin; it is stored hashed (password_scheme).",
+	 cmd_mail_add_account},
+	{"mail del account", "ADDRESS", 1, 1, CHANGE, purge_opts,
+	 "Delete a mailbox account",
+	 "Postfix stops accepting mail for it first. The address is removed "
+	 "from every alias. The Maildir is kept unless --purge.",
+	 cmd_mail_del_account},
+	{"mail passwd", "ADDRESS [PASSWORD]", 1, 2, CHANGE | CMD_PASSWORD, NULL,
+	 "Change an account's password",
+	 "The old password stops working at once: Dovecot's authentication "
+	 "cache is flushed for the account.",
+	 cmd_mail_passwd},
+	{"mail add alias", "ADDRESS TARGET[,TARGET...]", 2, -1, CHANGE, NULL,
+	 "Forward mail for ADDRESS to one or more addresses",
+	 "ADDRESS must be in a mail domain and not be an account. Targets may be "
+	 "remote; a target in a local domain must be an account or an alias. "
+	 "Adding to an existing alias adds the new targets.",
+	 cmd_mail_add_alias},
+	{"mail del alias", "ADDRESS", 1, 1, CHANGE, NULL,
+	 "Delete an alias", NULL, cmd_mail_del_alias},
+	{"mail list domains", NULL, 0, 0, CMD_JSON, NULL,
+	 "List the mail domains", NULL, cmd_mail_list_domains},
+	{"mail list accounts", "[DOMAIN]", 0, 1, CMD_JSON, NULL,
+	 "List the accounts, of every domain or of DOMAIN", NULL,
+	 cmd_mail_list_accounts},
+	{"mail list aliases", "[DOMAIN]", 0, 1, CMD_JSON, NULL,
+	 "List the aliases and their targets", NULL, cmd_mail_list_aliases},
 	{"__complete", "WORDS...", 0, -1, CMD_HIDDEN, NULL,
 	 "Print the words that may follow WORDS (for bash completion)", NULL,
 	 cmd_complete},

@@ -11,4 +11,17 @@ int cmd_validate_domain(struct ctx *c, int argc, char **argv);
 int cmd_validate_address(struct ctx *c, int argc, char **argv);
 int cmd_pw(struct ctx *c, int argc, char **argv);
 
+int cmd_mail_setup(struct ctx *c, int argc, char **argv);
+int cmd_mail_status(struct ctx *c, int argc, char **argv);
+int cmd_mail_add_domain(struct ctx *c, int argc, char **argv);
+int cmd_mail_del_domain(struct ctx *c, int argc, char **argv);
+int cmd_mail_add_account(struct ctx *c, int argc, char **argv);
+int cmd_mail_del_account(struct ctx *c, int argc, char **argv);
+int cmd_mail_passwd(struct ctx *c, int argc, char **argv);
+int cmd_mail_add_alias(struct ctx *c, int argc, char **argv);
+int cmd_mail_del_alias(struct ctx *c, int argc, char **argv);
+int cmd_mail_list_domains(struct ctx *c, int argc, char **argv);
+int cmd_mail_list_accounts(struct ctx *c, int argc, char **argv);
+int cmd_mail_list_aliases(struct ctx *c, int argc, char **argv);
+
 #endif

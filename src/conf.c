@@ -130,7 +130,7 @@ static cfg_opt_t core_opts[] = {
 	CFG_INT("argon2_memlimit_kib", 65536, CFGF_NONE),
 	CFG_INT("sha512_rounds", 100000, CFGF_NONE),
 	CFG_INT("bcrypt_cost", 12, CFGF_NONE),
-	CFG_STR("lock_file", "/run/webstack/lock", CFGF_NONE),
+	CFG_STR("lock_file", "/var/lib/webstack/lock", CFGF_NONE),
 	CFG_INT("lock_timeout", 30, CFGF_NONE),
 	CFG_SEC("service", service_opts,
 		CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),

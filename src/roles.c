@@ -18,11 +18,13 @@
 
 static const struct role_op mta_ops[] = {
 	OP(webstack_mta_ops, setup, 1),
+	OP(webstack_mta_ops, load, 1),
 	OP(webstack_mta_ops, publish, 1),
 	OP(webstack_mta_ops, status, 1),
 };
 static const struct role_op imap_ops[] = {
 	OP(webstack_imap_ops, setup, 1),
+	OP(webstack_imap_ops, load, 1),
 	OP(webstack_imap_ops, publish, 1),
 	OP(webstack_imap_ops, status, 1),
 };

@@ -44,7 +44,7 @@ struct txn;
 
 struct txn_options {
 	const char *root;	/* --root prefix, "" for none */
-	const char *lock_file;	/* logical path, e.g. "/run/webstack/lock" */
+	const char *lock_file;	/* logical path, e.g. "/var/lib/webstack/lock" */
 	unsigned lock_timeout;	/* seconds to wait for the lock; 0 = fail at once */
 };
 

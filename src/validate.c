@@ -221,8 +221,9 @@ int validate_domain(const char *in, char *out, size_t outsz, struct err *e)
 	return 0;
 }
 
-int validate_address(const char *in, char *out, size_t outsz,
-		     size_t *local_len_r, struct err *e)
+/* extra: characters allowed in the local part besides a-z 0-9 . _ - */
+static int check_address(const char *in, char *out, size_t outsz,
+			 size_t *local_len_r, const char *extra, struct err *e)
 {
 	char d[VALIDATE_DOMAIN_MAX + 1], s[SHOW_MAX * 4 + 4], cb[8];
 	size_t n, dlen, i;
@@ -237,10 +238,13 @@ int validate_address(const char *in, char *out, size_t outsz,
 	for (n = 0; in[n] && in[n] != '@'; n++) {
 		char c = ascii_lower(in[n]);
 
-		if (!is_lower_alnum(c) && c != '.' && c != '_' && c != '-')
+		if (!is_lower_alnum(c) && c != '.' && c != '_' && c != '-' &&
+		    !(c && strchr(extra, c)))
 			return err_set(e, EX_DATAERR, "address '%s': the local "
-				       "part may hold only a-z, 0-9, '.', '_' and "
-				       "'-', not %s", s, show_char(in[n], cb));
+				       "part may hold only a-z, 0-9, '.', '_'%s "
+				       "'-'%s, not %s", s, *extra ? "," : " and",
+				       *extra ? ", '+' and '='" : "",
+				       show_char(in[n], cb));
 	}
 	if (!in[n])
 		return err_set(e, EX_DATAERR, "address '%s': has no '@'", s);
@@ -277,6 +281,17 @@ int validate_address(const char *in, char *out, size_t outsz,
 	if (local_len_r)
 		*local_len_r = n;
 	return 0;
+}
+
+int validate_address(const char *in, char *out, size_t outsz,
+		     size_t *local_len_r, struct err *e)
+{
+	return check_address(in, out, outsz, local_len_r, "", e);
+}
+
+int validate_target(const char *in, char *out, size_t outsz, struct err *e)
+{
+	return check_address(in, out, outsz, NULL, "+=", e);
 }
 
 int validate_password(const char *pw, size_t len, size_t min_len,

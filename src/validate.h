@@ -32,6 +32,9 @@ int validate_domain(const char *in, char *out, size_t outsz, struct err *e);
 int validate_address(const char *in, char *out, size_t outsz,
 		     size_t *local_len_r, struct err *e);
 
+/* An alias target: an address as above whose local part may also hold
+ * '+' and '=' (address extensions, VERP); safe in a Postfix map value. */
+int validate_target(const char *in, char *out, size_t outsz, struct err *e);
 /* A password: 1..VALIDATE_PASSWORD_MAX bytes (max_len when smaller, e.g. 72
  * for bcrypt), at least min_len bytes, no NUL, CR or LF (len is given so an
  * embedded NUL is seen). The message never contains the password. */

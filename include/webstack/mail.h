@@ -74,6 +74,22 @@ struct webstack_directory {
 	size_t n_aliases;
 };
 
+/* What a module's load() reports: the entries its own files hold (the mta
+ * role: domains and aliases; the imap role: accounts with their hashes).
+ * The core validates and copies each entry; a non-zero return carries a
+ * message (owned by the core) that the module should prefix with the file
+ * and line it read the entry from. */
+struct webstack_directory_sink {
+	int (*domain)(struct webstack_directory_sink *s, const char *name,
+		      const char **err_r);
+	int (*account)(struct webstack_directory_sink *s, const char *address,
+		       const char *password_hash, const char **err_r);
+	int (*alias)(struct webstack_directory_sink *s, const char *address,
+		     const char *const *targets, size_t n_targets,
+		     const char **err_r);
+	void *priv;
+};
+
 /* A sink for status lines: name of the check, its value, and whether it is
  * healthy. Owned by the core; the strings are copied by the sink. */
 struct webstack_report {

@@ -69,7 +69,7 @@ static int add(struct txn *t, const char *key, struct err *e)
 
 int main(int argc, char **argv)
 {
-	struct txn_options o = {.lock_file = "/run/webstack/lock", .lock_timeout = 120};
+	struct txn_options o = {.lock_file = "/var/lib/webstack/lock", .lock_timeout = 120};
 	struct err e = {0};
 	struct txn *t = NULL;
 	int dry = argc > 1 && strcmp(argv[1], "--dry-run") == 0;

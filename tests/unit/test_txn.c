@@ -31,7 +31,7 @@ static int setup(void **state)
 	strcpy(f->root, "/tmp/ws-txn-XXXXXX");
 	assert_non_null(mkdtemp(f->root));
 	f->o.root = f->root;
-	f->o.lock_file = "/run/webstack/lock";
+	f->o.lock_file = "/var/lib/webstack/lock";
 	f->o.lock_timeout = 0;
 	*state = f;
 	return 0;

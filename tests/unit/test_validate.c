@@ -251,6 +251,40 @@ static void test_address_normalise(void **state)
 	CHECK_ALL(check_address, cases);
 }
 
+/* Alias targets may carry an extension or VERP ('+', '='), nothing else
+ * more than account addresses. */
+static void test_targets(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{"Bob+Lists@Example.COM", "bob+lists@example.com"},
+		{"a=b@example.org", "a=b@example.org"},
+		{"+a@example.org", NULL},
+		{"a+@example.org", NULL},
+		{"a,b@example.org", NULL},
+		{"a b@example.org", NULL},
+		{"a:b@example.org", NULL},
+		{"a\n@example.org", NULL},
+		{"a+b@exa mple.org", NULL},
+	};
+	char out[VALIDATE_ADDRESS_MAX + 1];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct err e = {0};
+		int r = validate_target(cases[i].in, out, sizeof(out), &e);
+
+		if (cases[i].want) {
+			assert_int_equal(r, 0);
+			assert_string_equal(out, cases[i].want);
+		} else {
+			assert_int_equal(r, -1);
+			assert_int_equal(e.code, EX_DATAERR);
+		}
+	}
+}
+
 static void test_address_rules(void **state)
 {
 	static const struct name_case cases[] = {
@@ -434,6 +468,7 @@ int main(void)
 		cmocka_unit_test(test_domain_rules),
 		cmocka_unit_test(test_domain_lengths),
 		cmocka_unit_test(test_address_normalise),
+		cmocka_unit_test(test_targets),
 		cmocka_unit_test(test_address_rules),
 		cmocka_unit_test(test_address_lengths),
 		cmocka_unit_test(test_messages),

@@ -1,0 +1,508 @@
+#include "config.h"
+
+/* The module "dovecot" (role imap): Dovecot 2.3 serves IMAP, POP3 and
+ * ManageSieve, delivers over LMTP and authenticates for Postfix, with the
+ * virtual accounts of the passwd-file /etc/dovecot/users as its only users.
+ * webstack owns /etc/dovecot/dovecot.conf and /etc/dovecot/users whole. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <webstack/module.h>
+#include <webstack/role-imap.h>
+
+#include "dovecot_conf.h"
+#include "dovecot_users.h"
+#include "mbuf.h"
+#include "port.h"
+
+#define DOVEADM "/usr/bin/doveadm"
+#define DOVECONF "/usr/bin/doveconf"
+
+/* Above this many changed users one flush of the whole cache is cheaper,
+ * and keeps argv far below ARG_MAX. */
+#define FLUSH_MAX_USERS 1000
+
+struct dovecot {
+	const struct webstack_host *h;
+	char msg[1024]; /* the message *err_r points to after a failure */
+};
+
+static const char *const start_argv[] = {"/usr/sbin/dovecot", NULL};
+static const char *const reload_argv[] = {DOVEADM, "reload", NULL};
+static const char *const stop_argv[] = {DOVEADM, "stop", NULL};
+/* Asks the master process over its socket: exits 0 only when a master
+ * answers, 75 when none runs (a pid file can be stale). */
+static const char *const status_argv[] = {DOVEADM, "service", "status", NULL};
+
+static const struct webstack_service dovecot_service = {
+	.name = "dovecot",
+	.unit = "dovecot.service",
+	.start = start_argv,
+	.reload = reload_argv,
+	.stop = stop_argv,
+	.status = status_argv,
+};
+
+__attribute__((format(printf, 4, 5)))
+static int set_error(struct dovecot *d, const char **err_r, int code,
+		     const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(d->msg, sizeof(d->msg), fmt, ap);
+	va_end(ap);
+	*err_r = d->msg;
+	return code;
+}
+
+static int oom(struct dovecot *d, const char **err_r)
+{
+	return set_error(d, err_r, -ENOMEM, "out of memory");
+}
+
+/* Non-empty, only letters, digits and the characters of extra. */
+static int word_ok(const char *s, const char *extra)
+{
+	if (!s || !*s)
+		return 0;
+	for (; *s; s++)
+		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
+		    !(*s >= '0' && *s <= '9') && !strchr(extra, *s))
+			return 0;
+	return 1;
+}
+
+/* The settings go into dovecot.conf and the users file as they are; a
+ * whitelist keeps out line breaks, Dovecot's %variables and ':'. */
+static int check_mail(struct dovecot *d, const struct webstack_mail *mail,
+		      const char **err_r)
+{
+	static const char path_chars[] = "/._-+@";
+	const struct {
+		const char *name, *value, *allowed;
+	} s[] = {
+		{"hostname", mail->hostname, ".-"},
+		{"vmail_user", mail->vmail_user, "._-"},
+		{"mail_root", mail->mail_root, path_chars},
+		{"tls_cert", mail->tls_cert, path_chars},
+		{"tls_key", mail->tls_key, path_chars},
+	};
+
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		int path = s[i].allowed == path_chars;
+
+		if (path && (!s[i].value || s[i].value[0] != '/'))
+			return set_error(d, err_r, -EINVAL, "setting "
+					 "%s must be an absolute path: set it in "
+					 "webstack.conf", s[i].name);
+		if (!word_ok(s[i].value, s[i].allowed))
+			return set_error(d, err_r, -EINVAL, "setting "
+					 "%s '%s' may hold only letters, digits and "
+					 "'%s': fix it in webstack.conf", s[i].name,
+					 s[i].value ? s[i].value : "", s[i].allowed);
+	}
+	if (mail->vmail_uid == 0 || mail->vmail_gid == 0)
+		return set_error(d, err_r, -EINVAL, "vmail_user "
+				 "'%s' has uid or gid 0, which Dovecot refuses for "
+				 "mail: use a dedicated user such as 'vmail'",
+				 mail->vmail_user);
+	return 0;
+}
+
+/* The content of path as the transaction would leave it, in *data_r;
+ * *data_r is NULL when the file does not exist. */
+static int read_current(struct dovecot *d, const char *path, char **data_r,
+			size_t *len_r, const char **err_r)
+{
+	const char *msg;
+	int r = d->h->read_file(d->h, path, data_r, len_r, &msg);
+
+	if (r == -ENOENT) {
+		*data_r = NULL;
+		*len_r = 0;
+		return 0;
+	}
+	if (r < 0)
+		return set_error(d, err_r, r, "cannot read %s: %s", path, msg);
+	return 0;
+}
+
+/* Stages f unless old (NULL when missing) already holds that content. */
+static int stage_changed(struct dovecot *d, const struct webstack_file *f,
+			 const char *old, size_t old_len, int *changed_r,
+			 const char **err_r)
+{
+	const char *msg;
+	int r;
+
+	*changed_r = !old || old_len != f->len || memcmp(old, f->data, f->len) != 0;
+	if (!*changed_r)
+		return 0;
+	r = d->h->stage_file(d->h, f, &msg);
+	if (r < 0)
+		return set_error(d, err_r, r, "cannot stage %s: %s", f->path, msg);
+	return 0;
+}
+
+/* *running_r: 1 when Dovecot runs, 0 when not. */
+static int dovecot_running(struct dovecot *d, int *running_r, const char **err_r)
+{
+	const char *msg;
+	int r = d->h->service(d->h, &dovecot_service, WEBSTACK_SERVICE_STATUS, &msg);
+
+	if (r == 0 || r == -ESRCH) {
+		*running_r = r == 0;
+		return 0;
+	}
+	return set_error(d, err_r, r < 0 ? r : -EIO,
+			 "cannot tell whether dovecot is running: %s", msg);
+}
+
+static int defer_service(struct dovecot *d, enum webstack_service_action act,
+			 const char **err_r)
+{
+	const char *msg;
+	int r = d->h->defer_service(d->h, &dovecot_service, act, &msg);
+
+	if (r < 0)
+		return set_error(d, err_r, r, "cannot queue the %s of dovecot: %s",
+				 act == WEBSTACK_SERVICE_START ? "start" : "reload",
+				 msg);
+	return 0;
+}
+
+static int dovecot_setup(void *state, const struct webstack_mail *mail,
+			 const char **err_r)
+{
+	struct dovecot *d = state;
+	struct webstack_file f = {.path = DV_CONF_PATH, .mode = 0644};
+	struct mbuf b = {0};
+	char *old = NULL;
+	size_t old_len;
+	int changed = 0, running, r;
+
+	r = check_mail(d, mail, err_r);
+	if (r < 0)
+		return r;
+	dv_conf_render(&b, mail);
+	if (mbuf_failed(&b))
+		return oom(d, err_r);
+	r = read_current(d, f.path, &old, &old_len, err_r);
+	if (r == 0) {
+		f.data = b.s;
+		f.len = b.len;
+		r = stage_changed(d, &f, old, old_len, &changed, err_r);
+	}
+	free(old);
+	mbuf_free(&b);
+	if (r == 0)
+		r = dovecot_running(d, &running, err_r);
+	if (r < 0)
+		return r;
+	if (!running)
+		return defer_service(d, WEBSTACK_SERVICE_START, err_r);
+	return changed ? defer_service(d, WEBSTACK_SERVICE_RELOAD, err_r) : 0;
+}
+
+static int users_error(struct dovecot *d, const char **err_r, int r,
+		       unsigned lineno, const char *msg)
+{
+	return set_error(d, err_r, r < 0 ? r : -EINVAL, "%s:%u: %s", DV_USERS_PATH,
+			 lineno, msg);
+}
+
+static int load_entry(void *arg, const struct dv_user_line *u, const char **err_r)
+{
+	struct webstack_directory_sink *sink = arg;
+
+	return sink->account(sink, u->field[0], u->field[1], err_r);
+}
+
+static int dovecot_load(void *state, const struct webstack_mail *mail,
+			struct webstack_directory_sink *sink, const char **err_r)
+{
+	struct dovecot *d = state;
+	const char *msg = NULL;
+	unsigned lineno = 0;
+	char *text;
+	size_t len;
+	int r;
+
+	(void)mail;
+	r = read_current(d, DV_USERS_PATH, &text, &len, err_r);
+	if (r < 0 || !text)
+		return r;
+	r = dv_users_parse(text, len, load_entry, sink, &lineno, &msg);
+	if (r != 0)
+		r = users_error(d, err_r, r, lineno, msg ? msg : "refused");
+	free(text);
+	return r;
+}
+
+static int account_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct webstack_account *const *)a)->address,
+		      (*(const struct webstack_account *const *)b)->address);
+}
+
+/* The users file for dir, one line per account sorted by address, into b. */
+static int render_users(struct dovecot *d, const struct webstack_mail *mail,
+			const struct webstack_directory *dir, struct mbuf *b,
+			const char **err_r)
+{
+	const struct webstack_account **v;
+	int r = 0;
+
+	v = malloc((dir->n_accounts ? dir->n_accounts : 1) * sizeof(*v));
+	if (!v)
+		return oom(d, err_r);
+	for (size_t i = 0; i < dir->n_accounts; i++)
+		v[i] = &dir->accounts[i];
+	qsort(v, dir->n_accounts, sizeof(*v), account_cmp);
+	for (size_t i = 0; i < dir->n_accounts && r == 0; i++) {
+		const char *problem = dv_account_problem(v[i]);
+
+		if (!problem && i > 0 && strcmp(v[i - 1]->address, v[i]->address) == 0)
+			problem = "the account is listed twice";
+		if (problem)
+			r = set_error(d, err_r, -EINVAL, "account '%s': %s; %s "
+				      "not written", v[i]->address, problem,
+				      DV_USERS_PATH);
+		else
+			dv_users_line(b, v[i], mail);
+	}
+	free(v);
+	if (r == 0 && mbuf_failed(b))
+		r = oom(d, err_r);
+	return r;
+}
+
+/* Flushes Dovecot's auth cache (hashes and negative answers) of the users
+ * that differ between the two versions of the file. */
+static int flush_changed(struct dovecot *d, const char *old, size_t old_len,
+			 const struct webstack_file *f, const char **err_r)
+{
+	struct dv_entry *a = NULL, *b = NULL;
+	size_t na = 0, nb = 0, n = 0;
+	const char **argv = NULL;
+	const char *msg;
+	unsigned lineno = 0;
+	int running, r;
+
+	r = dv_users_read(old ? old : "", old_len, &a, &na, &lineno, &msg);
+	if (r != 0)
+		return users_error(d, err_r, r, lineno, msg);
+	r = dv_users_read(f->data, f->len, &b, &nb, &lineno, &msg);
+	if (r != 0) {
+		r = set_error(d, err_r, r, "rendered an unreadable %s, "
+			      "line %u: %s", DV_USERS_PATH, lineno, msg);
+		goto out;
+	}
+	argv = malloc((na + nb + 6) * sizeof(*argv));
+	if (!argv) {
+		r = oom(d, err_r);
+		goto out;
+	}
+	n = dv_users_changed(a, na, b, nb, argv + 5);
+	if (n == 0)
+		goto out;
+	r = dovecot_running(d, &running, err_r);
+	if (r < 0 || !running)
+		goto out;
+	argv[0] = DOVEADM;
+	argv[1] = "auth";
+	argv[2] = "cache";
+	argv[3] = "flush";
+	argv[4] = "--";
+	/* Without user names doveadm flushes the whole cache. */
+	argv[n > FLUSH_MAX_USERS ? 4 : n + 5] = NULL;
+	r = d->h->defer_run(d->h, argv, &msg);
+	if (r < 0)
+		r = set_error(d, err_r, r, "cannot queue doveadm auth cache "
+			      "flush: %s", msg);
+out:
+	free(argv);
+	dv_entries_free(a, na);
+	dv_entries_free(b, nb);
+	return r;
+}
+
+static int dovecot_publish(void *state, const struct webstack_mail *mail,
+			   const struct webstack_directory *dir, const char **err_r)
+{
+	struct dovecot *d = state;
+	struct webstack_file f = {.path = DV_USERS_PATH, .mode = 0640,
+				  .flags = WEBSTACK_FILE_SECRET};
+	struct mbuf b = {0};
+	const char *msg;
+	char *old = NULL;
+	size_t old_len;
+	uid_t uid;
+	int changed = 0, r;
+
+	r = check_mail(d, mail, err_r);
+	if (r < 0)
+		return r;
+	r = d->h->lookup_user(d->h, "dovecot", &uid, &f.gid, &msg);
+	if (r < 0)
+		return set_error(d, err_r, r, "%s needs the group of user "
+				 "'dovecot': %s (is dovecot-core installed?)",
+				 DV_USERS_PATH, msg);
+	r = render_users(d, mail, dir, &b, err_r);
+	if (r == 0)
+		r = read_current(d, f.path, &old, &old_len, err_r);
+	if (r == 0) {
+		f.data = b.s ? b.s : "";
+		f.len = b.len;
+		r = stage_changed(d, &f, old, old_len, &changed, err_r);
+	}
+	if (r == 0 && changed)
+		r = flush_changed(d, old, old_len, &f, err_r);
+	free(old);
+	mbuf_free(&b);
+	return r;
+}
+
+static void report_running(struct dovecot *d, struct webstack_report *rep)
+{
+	const char *msg;
+	int running;
+
+	if (dovecot_running(d, &running, &msg) < 0)
+		rep->item(rep, "dovecot", msg, 0);
+	else
+		rep->item(rep, "dovecot", running ? "running" : "not running", running);
+}
+
+/* The line of out that says why doveconf failed: its first fatal error,
+ * else its first error (a child's failure can be logged before the fatal
+ * error that caused it), else its first line. */
+static void first_error(const char *out, char *line, size_t size)
+{
+	const char *p = strstr(out, "Fatal: ");
+
+	if (!p)
+		p = strstr(out, "Error: ");
+	if (p)
+		while (p > out && p[-1] != '\n')
+			p--;
+	else
+		p = out;
+	snprintf(line, size, "%.*s", (int)strcspn(p, "\n"), p);
+}
+
+/* Checks the file on disk; the config doveconf prints is never shown. */
+static void report_doveconf(struct dovecot *d, struct webstack_report *rep)
+{
+	char *path = d->h->path(d->h, DV_CONF_PATH);
+	const char *argv[] = {DOVECONF, "-c", path, "-n", NULL};
+	const char *msg;
+	char *out = NULL;
+	char line[512];
+	int status;
+
+	if (!path) {
+		rep->item(rep, "doveconf", "out of memory", 0);
+		return;
+	}
+	if (d->h->run(d->h, argv, NULL, 0, &out, &status, &msg) < 0) {
+		rep->item(rep, "doveconf", msg, 0);
+	} else if (status == 0) {
+		rep->item(rep, "doveconf", "ok", 1);
+	} else {
+		first_error(out ? out : "", line, sizeof(line));
+		if (!line[0])
+			snprintf(line, sizeof(line), "failed with exit status %d", status);
+		rep->item(rep, "doveconf", line, 0);
+	}
+	free(out);
+	free(path);
+}
+
+static void report_ports(const struct webstack_mail *mail,
+			 struct webstack_report *rep)
+{
+	for (size_t i = 0; i < dv_n_listeners; i++) {
+		const struct dv_listener *l = &dv_listeners[i];
+		char check[64], value[128];
+		int r;
+
+		if (!mail->enabled[l->svc])
+			continue;
+		snprintf(check, sizeof(check), "%s %u", l->name, l->port);
+		r = ws_port_listening(l->port);
+		if (r < 0)
+			snprintf(value, sizeof(value),
+				 "unknown: cannot read /proc/net/tcp: %s", strerror(-r));
+		rep->item(rep, check, r < 0 ? value : r ? "listening" : "not listening",
+			  r > 0);
+	}
+}
+
+static void report_socket(struct dovecot *d, struct webstack_report *rep,
+			  const char *check, const char *logical)
+{
+	char *path = d->h->path(d->h, logical);
+	struct stat st;
+
+	if (!path)
+		rep->item(rep, check, "out of memory", 0);
+	else if (stat(path, &st) < 0)
+		rep->item(rep, check, errno == ENOENT ? "missing" : strerror(errno), 0);
+	else
+		rep->item(rep, check, S_ISSOCK(st.st_mode) ? "present" : "not a socket",
+			  S_ISSOCK(st.st_mode));
+	free(path);
+}
+
+static int dovecot_status(void *state, const struct webstack_mail *mail,
+			  struct webstack_report *r, const char **err_r)
+{
+	struct dovecot *d = state;
+
+	(void)err_r;
+	report_running(d, r);
+	report_doveconf(d, r);
+	report_ports(mail, r);
+	report_socket(d, r, "lmtp socket", DV_LMTP_SOCKET);
+	report_socket(d, r, "auth socket", DV_AUTH_SOCKET);
+	return 0;
+}
+
+static int dovecot_init(const struct webstack_host *h, cfg_t *sec, void **state_r,
+			const char **err_r)
+{
+	struct dovecot *d = calloc(1, sizeof(*d));
+
+	(void)sec;
+	if (!d) {
+		*err_r = "out of memory";
+		return -ENOMEM;
+	}
+	d->h = h;
+	*state_r = d;
+	return 0;
+}
+
+static void dovecot_fini(void *state)
+{
+	free(state);
+}
+
+static const struct webstack_imap_ops ops = {
+	.setup = dovecot_setup,
+	.load = dovecot_load,
+	.publish = dovecot_publish,
+	.status = dovecot_status,
+};
+
+WEBSTACK_MODULE_DEFINE(dovecot, .version = PACKAGE_VERSION,
+		       .summary = "Dovecot 2.3: IMAP, POP3, ManageSieve, LMTP and SASL "
+				  "for virtual accounts",
+		       .role = WEBSTACK_ROLE_IMAP, .init = dovecot_init,
+		       .fini = dovecot_fini, WEBSTACK_ROLE_OPS(&ops));

@@ -1,0 +1,287 @@
+#include "config.h"
+
+/* The map sources: vdomains and virtual hold what webstack administers
+ * (load() reads them back), vmailbox and sender_login are derived from the
+ * accounts and aliases. Each source is replaced atomically by the core and
+ * compiled with postmap after the commit; lmdb maps are updated by postmap
+ * in one transaction, hash maps are built beside the live one and renamed
+ * over it, so a reader never sees a half-built map. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "postfix.h"
+
+enum { MAP_VDOMAINS, MAP_VMAILBOX, MAP_VIRTUAL, MAP_SENDER_LOGIN, MAP_COUNT };
+
+static const char *const map_names[MAP_COUNT] = {
+	"vdomains", "vmailbox", "virtual", "sender_login",
+};
+
+static const char *const map_headers[MAP_COUNT] = {
+	"# Mail domains (virtual_mailbox_domains).",
+	"# Accounts (virtual_mailbox_maps); derived from /etc/dovecot/users.",
+	"# Aliases (virtual_alias_maps).",
+	"# Who may send as an address (smtpd_sender_login_maps on 465/587).",
+};
+
+#define MANAGED "# Managed by webstack: change it with `webstack mail ...`.\n"
+
+/* ---- rendering --------------------------------------------------------- */
+
+static int is_account(const struct webstack_directory *dir, const char *address)
+{
+	for (size_t i = 0; i < dir->n_accounts; i++)
+		if (strcmp(dir->accounts[i].address, address) == 0)
+			return 1;
+	return 0;
+}
+
+static void render(int which, const struct webstack_directory *dir, struct mbuf *b)
+{
+	mbuf_printf(b, "%s\n" MANAGED, map_headers[which]);
+	switch (which) {
+	case MAP_VDOMAINS:
+		for (size_t i = 0; i < dir->n_domains; i++)
+			mbuf_printf(b, "%s OK\n", dir->domains[i]);
+		break;
+	case MAP_VMAILBOX:
+		for (size_t i = 0; i < dir->n_accounts; i++)
+			mbuf_printf(b, "%s %s/%s/\n", dir->accounts[i].address,
+				    dir->accounts[i].domain, dir->accounts[i].local);
+		break;
+	case MAP_VIRTUAL:
+		for (size_t i = 0; i < dir->n_aliases; i++) {
+			mbuf_printf(b, "%s ", dir->aliases[i].address);
+			for (size_t k = 0; k < dir->aliases[i].n_targets; k++)
+				mbuf_printf(b, "%s%s", k ? "," : "",
+					    dir->aliases[i].targets[k]);
+			mbuf_puts(b, "\n");
+		}
+		break;
+	case MAP_SENDER_LOGIN:
+		/* An account sends as itself; an alias's local account
+		 * targets may send as the alias. */
+		for (size_t i = 0; i < dir->n_accounts; i++)
+			mbuf_printf(b, "%s %s\n", dir->accounts[i].address,
+				    dir->accounts[i].address);
+		for (size_t i = 0; i < dir->n_aliases; i++) {
+			const struct webstack_alias *al = &dir->aliases[i];
+			int first = 1;
+
+			for (size_t k = 0; k < al->n_targets; k++) {
+				if (!is_account(dir, al->targets[k]))
+					continue;
+				mbuf_printf(b, "%s%s", first ? al->address : ",",
+					    first ? " " : "");
+				mbuf_puts(b, al->targets[k]);
+				first = 0;
+			}
+			if (!first)
+				mbuf_puts(b, "\n");
+		}
+		break;
+	}
+}
+
+/* ---- compiling ---------------------------------------------------------- */
+
+static char *source_path(int which)
+{
+	char *p = NULL;
+
+	return asprintf(&p, PF_DIR "/%s", map_names[which]) < 0 ? NULL : p;
+}
+
+/* The compiled map is missing or older than its source (say, a crash
+ * between the commit and postmap): compile it again. */
+static int map_stale(struct pf_state *st, const char *source)
+{
+	char *src = st->h->path(st->h, source), *db = NULL;
+	struct stat s, d;
+	int stale = 1;
+
+	if (src && asprintf(&db, "%s.%s", src, strcmp(st->map_type, "hash") ? "lmdb" : "db") >= 0 &&
+	    stat(src, &s) == 0 && stat(db, &d) == 0)
+		stale = d.st_mtim.tv_sec < s.st_mtim.tv_sec ||
+			(d.st_mtim.tv_sec == s.st_mtim.tv_sec &&
+			 d.st_mtim.tv_nsec < s.st_mtim.tv_nsec);
+	free(src);
+	free(db);
+	return stale;
+}
+
+static int defer(struct pf_state *st, const char **err_r, const char *const *argv)
+{
+	return st->h->defer_run(st->h, argv, err_r);
+}
+
+/* lmdb: postmap is one LMDB transaction. hash: build <source>.new.db from
+ * a copy and rename it over <source>.db (DATABASE_README). */
+static int compile(struct pf_state *st, const char *source, const char **err_r)
+{
+	char *real = st->h->path(st->h, source), *spec = NULL, *tmp = NULL,
+	     *tmpdb = NULL, *db = NULL;
+	int r;
+
+	if (!real)
+		return pf_fail(st, err_r, ENOMEM, "out of memory");
+	if (strcmp(st->map_type, "hash") != 0) {
+		r = asprintf(&spec, "%s:%s", st->map_type, real) < 0 ? -ENOMEM :
+		    defer(st, err_r, (const char *[]){PF_POSTMAP, "--", spec, NULL});
+	} else if (asprintf(&tmp, "%s.new", real) < 0 ||
+		   asprintf(&spec, "hash:%s", tmp) < 0 ||
+		   asprintf(&tmpdb, "%s.new.db", real) < 0 ||
+		   asprintf(&db, "%s.db", real) < 0) {
+		r = -ENOMEM;
+	} else {
+		r = defer(st, err_r, (const char *[]){"/bin/cp", "--", real, tmp, NULL});
+		if (r == 0)
+			r = defer(st, err_r, (const char *[]){PF_POSTMAP, "--", spec, NULL});
+		if (r == 0)
+			r = defer(st, err_r, (const char *[]){"/bin/mv", "-f", "--", tmpdb,
+							       db, NULL});
+		if (r == 0)
+			r = defer(st, err_r, (const char *[]){"/bin/rm", "-f", "--", tmp,
+							       NULL});
+	}
+	if (r == -ENOMEM)
+		pf_fail(st, err_r, ENOMEM, "out of memory");
+	free(real);
+	free(spec);
+	free(tmp);
+	free(tmpdb);
+	free(db);
+	return r;
+}
+
+int pf_maps_publish(struct pf_state *st, const struct webstack_mail *m,
+		    const struct webstack_directory *dir, const char **err_r)
+{
+	(void)m;
+	for (int i = 0; i < MAP_COUNT; i++) {
+		char *path = source_path(i), *old = NULL;
+		size_t oldlen = 0;
+		struct mbuf b = {0};
+		int r, changed;
+
+		if (!path)
+			return pf_fail(st, err_r, ENOMEM, "out of memory");
+		render(i, dir, &b);
+		r = st->h->read_file(st->h, path, &old, &oldlen, err_r);
+		if (r < 0 && r != -ENOENT) {
+			free(path);
+			mbuf_free(&b);
+			return r;
+		}
+		changed = r == -ENOENT || oldlen != b.len ||
+			  memcmp(old, b.s, b.len) != 0;
+		free(old);
+		r = mbuf_failed(&b) ? pf_fail(st, err_r, ENOMEM, "out of memory") : 0;
+		if (r == 0 && changed)
+			r = st->h->stage_file(st->h, &(struct webstack_file){
+				.path = path, .data = b.s, .len = b.len, .mode = 0644},
+				err_r);
+		if (r == 0 && (changed || map_stale(st, path)))
+			r = compile(st, path, err_r);
+		free(path);
+		mbuf_free(&b);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+struct load {
+	struct pf_state *st;
+	struct webstack_directory_sink *sink;
+	int which;
+	const char *path;
+	const char *msg;
+};
+
+/* "key value" with the value split at commas (and blanks after them). */
+static int load_line(void *arg, const char *line, size_t n, unsigned lineno)
+{
+	struct load *ld = arg;
+	char *copy, *key, *val, *save = NULL, *targets[256];
+	size_t nt = 0;
+	int r = 0;
+
+	if (n == 0 || line[0] == '#' || strspn(line, " \t\r") == n)
+		return 0;
+	copy = strndup(line, n);
+	if (!copy)
+		return pf_fail(ld->st, &ld->msg, ENOMEM, "out of memory");
+	key = strtok_r(copy, " \t", &save);
+	val = strtok_r(NULL, "", &save);
+	if (ld->which == MAP_VDOMAINS) {
+		r = ld->sink->domain(ld->sink, key, &ld->msg);
+	} else {
+		for (char *t = val ? strtok_r(val, ", \t", &save) : NULL; t;
+		     t = strtok_r(NULL, ", \t", &save)) {
+			if (nt == sizeof(targets) / sizeof(targets[0])) {
+				ld->msg = "more than 256 targets";
+				r = -1;
+				break;
+			}
+			targets[nt++] = t;
+		}
+		if (r == 0)
+			r = ld->sink->alias(ld->sink, key,
+					    (const char *const *)targets, nt, &ld->msg);
+	}
+	if (r != 0)
+		r = pf_fail(ld->st, &ld->msg, EINVAL, "%s:%u: %s", ld->path, lineno,
+			    ld->msg);
+	free(copy);
+	return r;
+}
+
+int pf_maps_load(struct pf_state *st, struct webstack_directory_sink *sink,
+		 const char **err_r)
+{
+	static const int loaded[] = {MAP_VDOMAINS, MAP_VIRTUAL};
+
+	for (size_t i = 0; i < 2; i++) {
+		struct load ld = {st, sink, loaded[i], NULL, NULL};
+		char *path = source_path(loaded[i]), *text = NULL;
+		size_t len = 0;
+		int r;
+
+		if (!path)
+			return pf_fail(st, err_r, ENOMEM, "out of memory");
+		ld.path = path;
+		r = st->h->read_file(st->h, path, &text, &len, err_r);
+		if (r == 0)
+			r = mbuf_each_line(text, len, load_line, &ld);
+		else if (r == -ENOENT)
+			r = 0;
+		if (r < 0 && ld.msg)
+			*err_r = ld.msg;
+		free(text);
+		free(path);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+void pf_maps_status(struct pf_state *st, struct webstack_report *r)
+{
+	for (int i = 0; i < MAP_COUNT; i++) {
+		char *path = source_path(i);
+		char check[64];
+
+		if (!path)
+			return;
+		snprintf(check, sizeof(check), "map %s", map_names[i]);
+		r->item(r, check, map_stale(st, path) ? "missing or older than its "
+			"source: run `webstack mail setup`" : "compiled", !map_stale(st, path));
+		free(path);
+	}
+}

@@ -1,0 +1,89 @@
+/* postfix.h - the postfix module's parts (module-internal).
+ *
+ * postfix.c    descriptor, state, the role ops
+ * pf_edit.c    edits main.cf parameters and master.cf services in place
+ * pf_main.c    which parameters and services webstack sets
+ * pf_maps.c    the map sources: render, load, postmap
+ * pf_status.c  the status checks
+ *
+ * Ownership: the state owns err (messages handed out through err_r stay
+ * valid until the next op). Everything else is borrowed for the call. */
+#ifndef WS_POSTFIX_H
+#define WS_POSTFIX_H
+
+#include <stddef.h>
+
+#include <webstack/host.h>
+#include <webstack/mail.h>
+
+#include "mbuf.h"
+
+#define PF_DIR "/etc/postfix"
+#define PF_MAIN_CF PF_DIR "/main.cf"
+#define PF_MASTER_CF PF_DIR "/master.cf"
+#define PF_POSTMAP "/usr/sbin/postmap"
+#define PF_POSTCONF "/usr/sbin/postconf"
+#define PF_POSTFIX "/usr/sbin/postfix"
+
+struct pf_state {
+	const struct webstack_host *h;
+	const char *map_type;	/* "lmdb" or "hash" */
+	char err[1024];
+};
+
+extern const struct webstack_service pf_service;
+
+/* Sets st->err and *err_r; returns -errnum. */
+int pf_fail(struct pf_state *st, const char **err_r, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* ---- pf_edit.c ---- */
+
+struct pf_param {
+	const char *name;
+	char *value;	/* owned by the array (pf_params_free) */
+};
+
+/* Sets each parameter in main.cf text: the first definition is replaced,
+ * later ones (Postfix uses the last) are removed, missing ones appended. */
+void pf_edit_main(const char *text, size_t len, const struct pf_param *p,
+		  size_t n, struct mbuf *out);
+
+/* A master.cf service: its names (any of them matches, e.g. "smtps",
+ * "submissions", "465"), type, and the complete entry text to write, or
+ * NULL to remove it. */
+struct pf_service_entry {
+	const char *const *names;
+	const char *type;
+	char *entry;	/* owned; "name type ... command\n  -o ...\n" */
+};
+void pf_edit_master(const char *text, size_t len,
+		    const struct pf_service_entry *s, size_t n, struct mbuf *out);
+
+/* ---- pf_main.c ---- */
+
+/* The parameters and services for mail; *n_r gets the count. Returns
+ * NULL on allocation failure. The caller frees with pf_*_free. */
+struct pf_param *pf_main_params(struct pf_state *st, const struct webstack_mail *m,
+				int bare_newline, size_t *n_r);
+void pf_params_free(struct pf_param *p, size_t n);
+struct pf_service_entry *pf_master_services(struct pf_state *st,
+					    const struct webstack_mail *m,
+					    size_t *n_r);
+void pf_services_free(struct pf_service_entry *s, size_t n);
+
+/* ---- pf_maps.c ---- */
+
+int pf_maps_load(struct pf_state *st, struct webstack_directory_sink *sink,
+		 const char **err_r);
+int pf_maps_publish(struct pf_state *st, const struct webstack_mail *m,
+		    const struct webstack_directory *dir, const char **err_r);
+/* Reports each map: compiled and not older than its source. */
+void pf_maps_status(struct pf_state *st, struct webstack_report *r);
+
+/* ---- pf_status.c ---- */
+
+int pf_status(struct pf_state *st, const struct webstack_mail *m,
+	      struct webstack_report *r, const char **err_r);
+
+#endif

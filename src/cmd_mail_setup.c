@@ -1,0 +1,189 @@
+/* `webstack mail setup`: the vmail user, the host name, the TLS files, the
+ * mail root, then each role's setup() and publish(), in one transaction. */
+#include "config.h"
+
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <webstack/role-imap.h>
+#include <webstack/role-mta.h>
+
+#include "commands.h"
+#include "log.h"
+#include "mail.h"
+#include "run.h"
+#include "tlscert.h"
+
+/* The one change made outside the transaction: useradd has its own
+ * locking and nothing else can create a user. */
+static int make_vmail_user(struct mail_session *s)
+{
+	const char *argv[] = {"/usr/sbin/useradd", "--system", "--user-group",
+			      "--home-dir", s->mail.mail_root, "--no-create-home",
+			      "--shell", "/usr/sbin/nologin", "--comment",
+			      "webstack virtual mail", "--", s->mail.vmail_user, NULL};
+	struct passwd *pw;
+	int status;
+
+	if (s->c->opt[OPT_DRY_RUN]) {
+		log_msg(WEBSTACK_LOG_NOTICE, "would create the system user '%s' "
+			"(uid and gid 0 below stand for the ones it gets)",
+			s->mail.vmail_user);
+		return 0;
+	}
+	if (run_program(argv, NULL, 0, NULL, &status, &s->c->err) < 0)
+		return -1;
+	pw = getpwnam(s->mail.vmail_user);
+	if (status != 0 || !pw)
+		return err_set(&s->c->err, EX_CANTCREAT,
+			       "cannot create the system user '%s' (useradd exit %d)",
+			       s->mail.vmail_user, status);
+	s->mail.vmail_uid = pw->pw_uid;
+	s->mail.vmail_gid = pw->pw_gid;
+	log_msg(WEBSTACK_LOG_NOTICE, "created the system user '%s' (uid %ld)",
+		s->mail.vmail_user, (long)pw->pw_uid);
+	return 0;
+}
+
+/* --hostname is kept in webstack.conf, so later commands use it too. */
+static int keep_hostname(struct mail_session *s)
+{
+	struct ctx *c = s->c;
+	size_t rootlen = strlen(c->root);
+	const char *logical = c->config_path;
+	struct buf text = {0}, out = {0};
+	const char *p, *line = NULL;
+	int r;
+
+	if (strcmp(cfg_getstr(c->conf.core, "hostname"), s->hostname) == 0)
+		return 0;
+	if (rootlen && strncmp(logical, c->root, rootlen) == 0)
+		logical += rootlen;
+	r = txn_read(c->txn, logical, &text, &c->err);
+	if (r < 0)
+		return -1;
+	/* the first line that sets hostname at the start of a line */
+	for (p = text.data ? text.data : ""; *p; p += strcspn(p, "\n"), p += *p == '\n') {
+		const char *q = p + strspn(p, " \t");
+
+		if (strncmp(q, "hostname", 8) == 0 && strchr(" \t=", q[8])) {
+			line = p;
+			break;
+		}
+	}
+	if (line) {
+		buf_add(&out, text.data, (size_t)(line - text.data));
+		buf_printf(&out, "hostname = \"%s\"", s->hostname);
+		buf_puts(&out, line + strcspn(line, "\n"));
+	} else {
+		buf_add(&out, text.data ? text.data : "", text.len);
+		if (out.len && out.data[out.len - 1] != '\n')
+			buf_puts(&out, "\n");
+		buf_printf(&out, "hostname = \"%s\"\n", s->hostname);
+	}
+	r = txn_stage_file(c->txn, &(struct webstack_file){.path = logical,
+			   .data = out.data, .len = out.len, .mode = 0644}, &c->err);
+	buf_free(&text);
+	buf_free(&out);
+	return r;
+}
+
+/* A self-signed certificate when webstack.conf names none and none was
+ * made before. */
+static int ensure_tls(struct mail_session *s)
+{
+	struct ctx *c = s->c;
+	struct buf cert = {0}, key = {0};
+	int have_cert, have_key, r;
+
+	have_cert = txn_read(c->txn, s->mail.tls_cert, &cert, &c->err);
+	buf_free(&cert);
+	have_key = txn_read(c->txn, s->mail.tls_key, &key, &c->err);
+	buf_free_secret(&key);
+	if (have_cert < 0 || have_key < 0)
+		return -1;
+	if (have_cert == 0 && have_key == 0)
+		return 0;
+	if (*cfg_getstr(c->conf.core, "tls_cert") || *cfg_getstr(c->conf.core, "tls_key"))
+		return err_set(&c->err, EX_CONFIG, "%s: tls_cert '%s' and tls_key '%s' "
+			       "must both exist", c->config_path, s->mail.tls_cert,
+			       s->mail.tls_key);
+	if (tlscert_make(s->hostname, &cert, &key, &c->err) < 0)
+		return -1;
+	r = txn_stage_file(c->txn, &(struct webstack_file){.path = s->mail.tls_key,
+			   .data = key.data, .len = key.len, .mode = 0600,
+			   .flags = WEBSTACK_FILE_SECRET}, &c->err);
+	if (r == 0)
+		r = txn_stage_file(c->txn, &(struct webstack_file){
+			.path = s->mail.tls_cert, .data = cert.data, .len = cert.len,
+			.mode = 0644}, &c->err);
+	buf_free(&cert);
+	buf_free_secret(&key);
+	if (r == 0)
+		log_msg(WEBSTACK_LOG_NOTICE, "no TLS certificate configured: %s a "
+			"self-signed one for %s in %s (set tls_cert and tls_key in "
+			"webstack.conf to use your own)",
+			c->opt[OPT_DRY_RUN] ? "would make" : "making",
+			s->hostname, s->mail.tls_cert);
+	return r;
+}
+
+/* The mail root as the specification asks, and every domain's directory
+ * and account's Maildir, so a repeated setup repairs missing ones. */
+static int stage_mail_store(struct mail_session *s)
+{
+	if (txn_stage_dir(s->c->txn, s->mail.mail_root, 0755, 0, 0, &s->c->err) < 0)
+		return -1;
+	for (size_t i = 0; i < s->dir.domains.n; i++)
+		if (mail_stage_domain_dir(s, s->dir.domains.v[i]) < 0)
+			return -1;
+	for (size_t i = 0; i < s->dir.n_accounts; i++)
+		if (dir_has_domain(&s->dir, s->dir.accounts[i].domain) &&
+		    mail_stage_maildir(s, s->dir.accounts[i].domain,
+				       s->dir.accounts[i].local) < 0)
+			return -1;
+	return 0;
+}
+
+static int role_setups(struct mail_session *s)
+{
+	const struct webstack_imap_ops *imap = s->imap->desc->role_ops;
+	const struct webstack_mta_ops *mta = s->mta->desc->role_ops;
+	const char *msg = NULL;
+
+	if (imap->setup(s->imap->state, &s->mail, &msg) < 0)
+		return mail_op_fail(s, s->imap, "setup", msg);
+	if (mta->setup(s->mta->state, &s->mail, &msg) < 0)
+		return mail_op_fail(s, s->mta, "setup", msg);
+	return 0;
+}
+
+int cmd_mail_setup(struct ctx *c, int argc, char **argv)
+{
+	struct mail_session s;
+	int r;
+
+	(void)argc;
+	(void)argv;
+	r = mail_open(&s, c, MAIL_SETUP, c->opt[OPT_HOSTNAME]);
+	if (r == 0 && s.vmail_missing)
+		r = make_vmail_user(&s);
+	if (r == 0)
+		r = keep_hostname(&s);
+	if (r == 0)
+		r = ensure_tls(&s);
+	if (r == 0)
+		r = stage_mail_store(&s);
+	if (r == 0)
+		r = role_setups(&s);
+	if (r == 0)
+		r = mail_publish(&s, 0);
+	if (r == 0)
+		r = mail_commit(&s);
+	if (r == 0 && !c->opt[OPT_DRY_RUN])
+		log_msg(WEBSTACK_LOG_NOTICE, "mail server %s is set up: %zu domain(s), "
+			"%zu account(s)", s.hostname, s.dir.domains.n, s.dir.n_accounts);
+	mail_close(&s);
+	return r < 0 ? ctx_fail(c) : 0;
+}

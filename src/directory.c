@@ -1,0 +1,357 @@
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "directory.h"
+#include "validate.h"
+
+#define GROW(arr, n, cap)                                                      \
+	do {                                                                   \
+		if ((n) == (cap)) {                                            \
+			(cap) = (cap) ? (cap) * 2 : 16;                        \
+			(arr) = xrealloc((arr), (cap) * sizeof(*(arr)));       \
+		}                                                              \
+	} while (0)
+
+/* ---- lookups ----------------------------------------------------------- */
+
+int dir_has_domain(const struct directory *d, const char *domain)
+{
+	return strv_contains(&d->domains, domain);
+}
+
+struct dir_account *dir_account(const struct directory *d, const char *address)
+{
+	for (size_t i = 0; i < d->n_accounts; i++)
+		if (strcmp(d->accounts[i].address, address) == 0)
+			return &d->accounts[i];
+	return NULL;
+}
+
+struct dir_alias *dir_alias(const struct directory *d, const char *address)
+{
+	for (size_t i = 0; i < d->n_aliases; i++)
+		if (strcmp(d->aliases[i].address, address) == 0)
+			return &d->aliases[i];
+	return NULL;
+}
+
+static const char *domain_of(const char *address)
+{
+	const char *at = strrchr(address, '@');
+
+	return at ? at + 1 : "";
+}
+
+size_t dir_domain_accounts(const struct directory *d, const char *domain)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->n_accounts; i++)
+		n += strcmp(d->accounts[i].domain, domain) == 0;
+	return n;
+}
+
+size_t dir_domain_aliases(const struct directory *d, const char *domain)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->n_aliases; i++)
+		n += strcmp(domain_of(d->aliases[i].address), domain) == 0;
+	return n;
+}
+
+/* ---- changes ----------------------------------------------------------- */
+
+void dir_add_domain(struct directory *d, const char *domain)
+{
+	strv_add(&d->domains, domain);
+}
+
+void dir_add_account(struct directory *d, const char *address, const char *hash)
+{
+	struct dir_account *a;
+	const char *at = strrchr(address, '@');
+
+	GROW(d->accounts, d->n_accounts, d->cap_accounts);
+	a = &d->accounts[d->n_accounts++];
+	a->address = xstrdup(address);
+	a->local = xstrdup(address);
+	a->local[at - address] = '\0';
+	a->domain = xstrdup(at + 1);
+	a->hash = xstrdup(hash);
+}
+
+void dir_set_hash(struct dir_account *a, const char *hash)
+{
+	explicit_bzero(a->hash, strlen(a->hash));
+	free(a->hash);
+	a->hash = xstrdup(hash);
+}
+
+void dir_add_alias_targets(struct directory *d, const char *address,
+			   const char *const *targets, size_t n)
+{
+	struct dir_alias *al = dir_alias(d, address);
+
+	if (!al) {
+		GROW(d->aliases, d->n_aliases, d->cap_aliases);
+		al = &d->aliases[d->n_aliases++];
+		memset(al, 0, sizeof(*al));
+		al->address = xstrdup(address);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!strv_contains(&al->targets, targets[i]))
+			strv_add(&al->targets, targets[i]);
+}
+
+static void account_free(struct dir_account *a)
+{
+	free(a->address);
+	free(a->local);
+	free(a->domain);
+	explicit_bzero(a->hash, strlen(a->hash));
+	free(a->hash);
+}
+
+static void alias_free(struct dir_alias *al)
+{
+	free(al->address);
+	strv_free(&al->targets);
+}
+
+void dir_del_domain(struct directory *d, const char *domain)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < d->domains.n; i++) {
+		if (strcmp(d->domains.v[i], domain) == 0)
+			free(d->domains.v[i]);
+		else
+			d->domains.v[j++] = d->domains.v[i];
+	}
+	d->domains.n = j;
+	if (d->domains.v)
+		d->domains.v[j] = NULL;
+	/* An address of a deleted domain can no longer be an account or an
+	 * alias: Postfix would not accept it. */
+	j = 0;
+	for (size_t i = 0; i < d->n_accounts; i++) {
+		if (strcmp(d->accounts[i].domain, domain) == 0)
+			account_free(&d->accounts[i]);
+		else
+			d->accounts[j++] = d->accounts[i];
+	}
+	d->n_accounts = j;
+	j = 0;
+	for (size_t i = 0; i < d->n_aliases; i++) {
+		if (strcmp(domain_of(d->aliases[i].address), domain) == 0)
+			alias_free(&d->aliases[i]);
+		else
+			d->aliases[j++] = d->aliases[i];
+	}
+	d->n_aliases = j;
+}
+
+void dir_del_account(struct directory *d, const char *address)
+{
+	struct dir_account *a = dir_account(d, address);
+
+	if (!a)
+		return;
+	account_free(a);
+	*a = d->accounts[--d->n_accounts];
+}
+
+void dir_del_alias(struct directory *d, const char *address)
+{
+	struct dir_alias *al = dir_alias(d, address);
+
+	if (!al)
+		return;
+	alias_free(al);
+	*al = d->aliases[--d->n_aliases];
+}
+
+/* ---- the view for modules ---------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_account(const void *a, const void *b)
+{
+	return strcmp(((const struct dir_account *)a)->address,
+		      ((const struct dir_account *)b)->address);
+}
+
+static int cmp_alias(const void *a, const void *b)
+{
+	return strcmp(((const struct dir_alias *)a)->address,
+		      ((const struct dir_alias *)b)->address);
+}
+
+void dir_view(struct directory *d, struct webstack_directory *view)
+{
+	if (d->domains.n)
+		qsort(d->domains.v, d->domains.n, sizeof(char *), cmp_str);
+	if (d->n_accounts)
+		qsort(d->accounts, d->n_accounts, sizeof(*d->accounts), cmp_account);
+	if (d->n_aliases)
+		qsort(d->aliases, d->n_aliases, sizeof(*d->aliases), cmp_alias);
+	free(d->v_accounts);
+	free(d->v_aliases);
+	d->v_accounts = xmalloc((d->n_accounts + 1) * sizeof(*d->v_accounts));
+	d->v_aliases = xmalloc((d->n_aliases + 1) * sizeof(*d->v_aliases));
+	for (size_t i = 0; i < d->n_accounts; i++)
+		d->v_accounts[i] = (struct webstack_account){
+			.address = d->accounts[i].address,
+			.local = d->accounts[i].local,
+			.domain = d->accounts[i].domain,
+			.password_hash = d->accounts[i].hash,
+		};
+	for (size_t i = 0; i < d->n_aliases; i++)
+		d->v_aliases[i] = (struct webstack_alias){
+			.address = d->aliases[i].address,
+			.targets = (const char *const *)d->aliases[i].targets.v,
+			.n_targets = d->aliases[i].targets.n,
+		};
+	*view = (struct webstack_directory){
+		.domains = (const char *const *)d->domains.v,
+		.n_domains = d->domains.n,
+		.accounts = d->v_accounts,
+		.n_accounts = d->n_accounts,
+		.aliases = d->v_aliases,
+		.n_aliases = d->n_aliases,
+	};
+}
+
+void dir_free(struct directory *d)
+{
+	strv_free(&d->domains);
+	for (size_t i = 0; i < d->n_accounts; i++)
+		account_free(&d->accounts[i]);
+	free(d->accounts);
+	for (size_t i = 0; i < d->n_aliases; i++)
+		alias_free(&d->aliases[i]);
+	free(d->aliases);
+	free(d->v_accounts);
+	free(d->v_aliases);
+	memset(d, 0, sizeof(*d));
+}
+
+/* ---- the sink: what the modules' files hold, checked ------------------- */
+
+#define SINK(s) ((struct dir_sink *)(s))
+
+static int sink_fail(struct webstack_directory_sink *s, const char **err_r)
+{
+	*err_r = SINK(s)->e.msg;
+	return -1;
+}
+
+/* Files hold names as webstack writes them; anything else was edited by
+ * hand and is refused rather than guessed at. */
+enum name_kind { DOMAIN, ADDRESS, TARGET };
+
+static int check_normal(struct webstack_directory_sink *s, const char *in,
+			enum name_kind kind, char *out, const char **err_r)
+{
+	struct err *e = &SINK(s)->e;
+	int r = kind == DOMAIN ? validate_domain(in, out, VALIDATE_DOMAIN_MAX + 1, e) :
+		kind == ADDRESS ?
+			validate_address(in, out, VALIDATE_ADDRESS_MAX + 1, NULL, e) :
+			validate_target(in, out, VALIDATE_ADDRESS_MAX + 1, e);
+
+	if (r < 0)
+		return sink_fail(s, err_r);
+	if (strcmp(in, out) != 0) {
+		err_set(e, EX_DATAERR, "'%s' is not in normal form: write '%s'", in, out);
+		return sink_fail(s, err_r);
+	}
+	return 0;
+}
+
+static int sink_domain(struct webstack_directory_sink *s, const char *name,
+		       const char **err_r)
+{
+	char out[VALIDATE_DOMAIN_MAX + 1];
+
+	if (check_normal(s, name, DOMAIN, out, err_r) < 0)
+		return -1;
+	if (dir_has_domain(SINK(s)->dir, name)) {
+		err_set(&SINK(s)->e, EX_DATAERR, "domain '%s' is listed twice", name);
+		return sink_fail(s, err_r);
+	}
+	dir_add_domain(SINK(s)->dir, name);
+	return 0;
+}
+
+/* "{SCHEME}hash" with nothing that could split a passwd-file line. */
+static int hash_ok(const char *h)
+{
+	if (h[0] != '{' || !strchr(h, '}'))
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)h; *p; p++)
+		if (*p <= ' ' || *p == ':' || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int sink_account(struct webstack_directory_sink *s, const char *address,
+			const char *hash, const char **err_r)
+{
+	char out[VALIDATE_ADDRESS_MAX + 1];
+
+	if (check_normal(s, address, ADDRESS, out, err_r) < 0)
+		return -1;
+	if (!hash_ok(hash)) {
+		err_set(&SINK(s)->e, EX_DATAERR,
+			"account '%s': the password field is not a {SCHEME}hash; "
+			"set a new one with `webstack mail passwd %s`", address, address);
+		return sink_fail(s, err_r);
+	}
+	if (dir_account(SINK(s)->dir, address)) {
+		err_set(&SINK(s)->e, EX_DATAERR, "account '%s' is listed twice", address);
+		return sink_fail(s, err_r);
+	}
+	dir_add_account(SINK(s)->dir, address, hash);
+	return 0;
+}
+
+static int sink_alias(struct webstack_directory_sink *s, const char *address,
+		      const char *const *targets, size_t n, const char **err_r)
+{
+	char out[VALIDATE_ADDRESS_MAX + 1];
+
+	if (check_normal(s, address, ADDRESS, out, err_r) < 0)
+		return -1;
+	if (n == 0) {
+		err_set(&SINK(s)->e, EX_DATAERR, "alias '%s' has no target", address);
+		return sink_fail(s, err_r);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (check_normal(s, targets[i], TARGET, out, err_r) < 0)
+			return -1;
+	if (dir_alias(SINK(s)->dir, address)) {
+		err_set(&SINK(s)->e, EX_DATAERR, "alias '%s' is listed twice", address);
+		return sink_fail(s, err_r);
+	}
+	dir_add_alias_targets(SINK(s)->dir, address, targets, n);
+	return 0;
+}
+
+void dir_sink_init(struct dir_sink *s, struct directory *dir)
+{
+	memset(s, 0, sizeof(*s));
+	s->sink = (struct webstack_directory_sink){
+		.domain = sink_domain,
+		.account = sink_account,
+		.alias = sink_alias,
+		.priv = s,
+	};
+	s->dir = dir;
+}

@@ -1,0 +1,74 @@
+/* directory.h - the domains, accounts and aliases webstack administers.
+ *
+ * The directory is loaded from the modules' own files (the mta role reports
+ * domains and aliases, the imap role accounts) through a sink that checks
+ * every entry with validate.c, so a hand-edited file with a bad name stops
+ * webstack with file:line instead of reaching another file. Commands change
+ * it in memory; dir_view() hands the result to the modules' publish().
+ *
+ * Ownership: the directory owns every string in it; a view borrows from the
+ * directory and is valid until the directory changes or is freed. */
+#ifndef WS_DIRECTORY_H
+#define WS_DIRECTORY_H
+
+#include <stddef.h>
+
+#include <webstack/mail.h>
+
+#include "err.h"
+#include "strv.h"
+
+struct dir_account {
+	char *address, *local, *domain, *hash;
+};
+
+struct dir_alias {
+	char *address;
+	struct strv targets;	/* normalised addresses, unique, in order */
+};
+
+struct directory {
+	struct strv domains;
+	struct dir_account *accounts;
+	size_t n_accounts, cap_accounts;
+	struct dir_alias *aliases;
+	size_t n_aliases, cap_aliases;
+
+	/* The view handed to modules (rebuilt by dir_view()). */
+	struct webstack_account *v_accounts;
+	struct webstack_alias *v_aliases;
+};
+
+/* A sink that fills dir; e receives the reason an entry was refused. */
+struct dir_sink {
+	struct webstack_directory_sink sink;	/* first */
+	struct directory *dir;
+	struct err e;
+};
+void dir_sink_init(struct dir_sink *s, struct directory *dir);
+
+int dir_has_domain(const struct directory *d, const char *domain);
+struct dir_account *dir_account(const struct directory *d, const char *address);
+struct dir_alias *dir_alias(const struct directory *d, const char *address);
+/* Number of accounts (and of aliases) in domain. */
+size_t dir_domain_accounts(const struct directory *d, const char *domain);
+size_t dir_domain_aliases(const struct directory *d, const char *domain);
+
+/* Adders take normalised names and copy them; they do not check for
+ * duplicates or conflicts (the commands do, with messages for the admin). */
+void dir_add_domain(struct directory *d, const char *domain);
+void dir_add_account(struct directory *d, const char *address, const char *hash);
+void dir_add_alias_targets(struct directory *d, const char *address,
+			   const char *const *targets, size_t n);
+void dir_del_domain(struct directory *d, const char *domain);
+void dir_del_account(struct directory *d, const char *address);
+void dir_del_alias(struct directory *d, const char *address);
+/* Replaces the hash of an existing account. */
+void dir_set_hash(struct dir_account *a, const char *hash);
+
+/* Sorts everything by name and fills view for the modules. */
+void dir_view(struct directory *d, struct webstack_directory *view);
+
+void dir_free(struct directory *d);
+
+#endif

@@ -1,0 +1,284 @@
+#include "config.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <webstack/role-imap.h>
+#include <webstack/role-mta.h>
+
+#include "buf.h"
+#include "fsutil.h"
+#include "log.h"
+#include "mail.h"
+#include "roles.h"
+#include "validate.h"
+
+static const struct webstack_mta_ops *mta_ops(const struct mail_session *s)
+{
+	return s->mta->desc->role_ops;
+}
+
+static const struct webstack_imap_ops *imap_ops(const struct mail_session *s)
+{
+	return s->imap->desc->role_ops;
+}
+
+static void *state(const struct module *m)
+{
+	return m->state;
+}
+
+/* Module ops return -errno; the admin gets a sysexits code that says what
+ * kind of failure it was. */
+static int errno_exit(int neg)
+{
+	switch (-neg) {
+	case EINVAL:
+		return EX_DATAERR;
+	case ENOENT:
+		return EX_NOINPUT;
+	case EACCES:
+	case EPERM:
+		return EX_NOPERM;
+	case EIO:
+		return EX_IOERR;
+	case ESRCH:
+		return EX_UNAVAILABLE;
+	default:
+		return EX_SOFTWARE;
+	}
+}
+
+int mail_op_fail(struct mail_session *s, const struct module *m, const char *op,
+		 const char *msg)
+{
+	return err_set(&s->c->err, EX_SOFTWARE, "module %s: %s: %s", m->name, op,
+		       msg ? msg : "failed without a message");
+}
+
+static int op_result(struct mail_session *s, const struct module *m,
+		     const char *op, int r, const char *msg)
+{
+	if (r >= 0)
+		return 0;
+	mail_op_fail(s, m, op, msg);
+	s->c->err.code = errno_exit(r);
+	return -1;
+}
+
+/* ---- settings ---------------------------------------------------------- */
+
+static int find_roles(struct mail_session *s)
+{
+	static const struct {
+		enum webstack_role role;
+		const char *example;
+	} need[] = {{WEBSTACK_ROLE_MTA, "postfix"}, {WEBSTACK_ROLE_IMAP, "dovecot"}};
+
+	for (size_t i = 0; i < 2; i++) {
+		struct module *m = loader_find_role(&s->c->loader, need[i].role);
+
+		if (!m)
+			return err_set(&s->c->err, EX_CONFIG,
+				       "%s: no module fills the %s role: set %s = \"%s\"",
+				       s->c->config_path,
+				       role_get(need[i].role)->name, role_get(need[i].role)->name,
+				       need[i].example);
+		if (need[i].role == WEBSTACK_ROLE_MTA)
+			s->mta = m;
+		else
+			s->imap = m;
+	}
+	return 0;
+}
+
+/* --hostname, else hostname of webstack.conf, else the system's name when
+ * it is a fully qualified one. */
+static int pick_hostname(struct mail_session *s, const char *given)
+{
+	const char *conf = cfg_getstr(s->c->conf.core, "hostname");
+	char sys[256] = "", out[VALIDATE_DOMAIN_MAX + 1];
+	const char *name = given && *given ? given : conf;
+
+	if (!*name) {
+		if (gethostname(sys, sizeof(sys) - 1) < 0 || !strchr(sys, '.'))
+			return err_set(&s->c->err, EX_CONFIG,
+				       "this host's name '%s' is not fully qualified: "
+				       "give one with `webstack mail setup --hostname "
+				       "mail.example.com`", sys);
+		name = sys;
+	}
+	if (validate_domain(name, out, sizeof(out), &s->c->err) < 0)
+		return err_prefix(&s->c->err, "host name");
+	s->hostname = xstrdup(out);
+	return 0;
+}
+
+static int pick_vmail(struct mail_session *s, enum mail_mode mode)
+{
+	const char *user = cfg_getstr(s->c->conf.core, "vmail_user");
+	struct passwd *pw = getpwnam(user);
+
+	s->mail.vmail_user = user;
+	if (pw) {
+		if (pw->pw_uid == 0 || pw->pw_gid == 0)
+			return err_set(&s->c->err, EX_CONFIG,
+				       "vmail_user '%s' has uid or gid 0: Dovecot refuses "
+				       "root; name an unprivileged user", user);
+		s->mail.vmail_uid = pw->pw_uid;
+		s->mail.vmail_gid = pw->pw_gid;
+		return 0;
+	}
+	if (mode != MAIL_SETUP)
+		return err_set(&s->c->err, EX_CONFIG,
+			       "the system user '%s' does not exist: run `webstack "
+			       "mail setup` first", user);
+	s->vmail_missing = 1;
+	return 0;
+}
+
+static int path_setting(struct mail_session *s, const char *name, const char *dflt,
+			const char **out)
+{
+	const char *v = cfg_getstr(s->c->conf.core, name);
+	char *dir = NULL, *base = NULL;
+	struct err e = {0};
+
+	if (!*v)
+		v = dflt;
+	if (fs_split(v, &dir, &base, &e) < 0)
+		return err_set(&s->c->err, EX_CONFIG, "%s: %s '%s': an absolute path "
+			       "without '.' or '..' is needed", s->c->config_path, name, v);
+	free(dir);
+	free(base);
+	*out = v;
+	return 0;
+}
+
+static int fill_settings(struct mail_session *s, enum mail_mode mode,
+			 const char *hostname)
+{
+	struct webstack_mail *m = &s->mail;
+
+	if (pick_hostname(s, hostname) < 0 || pick_vmail(s, mode) < 0 ||
+	    path_setting(s, "mail_root", NULL, &m->mail_root) < 0 ||
+	    path_setting(s, "tls_cert", MAIL_DEFAULT_CERT, &m->tls_cert) < 0 ||
+	    path_setting(s, "tls_key", MAIL_DEFAULT_KEY, &m->tls_key) < 0)
+		return -1;
+	m->hostname = s->hostname;
+	m->message_size_limit =
+		(uint64_t)cfg_getint(s->c->conf.core, "message_size_limit");
+	memcpy(m->enabled, s->c->conf.service_enabled, sizeof(m->enabled));
+	return 0;
+}
+
+/* ---- the directory ------------------------------------------------------ */
+
+static int load_directory(struct mail_session *s)
+{
+	struct dir_sink sink;
+	const char *msg = NULL;
+	int r;
+
+	dir_sink_init(&sink, &s->dir);
+	r = mta_ops(s)->load(state(s->mta), &s->mail, &sink.sink, &msg);
+	if (op_result(s, s->mta, "load", r, msg) < 0)
+		return -1;
+	r = imap_ops(s)->load(state(s->imap), &s->mail, &sink.sink, &msg);
+	if (op_result(s, s->imap, "load", r, msg) < 0)
+		return -1;
+	for (size_t i = 0; i < s->dir.n_accounts; i++)
+		if (!dir_has_domain(&s->dir, s->dir.accounts[i].domain))
+			log_msg(WEBSTACK_LOG_WARNING,
+				"account %s: its domain is not a mail domain; "
+				"add it with `webstack mail add domain %s`",
+				s->dir.accounts[i].address, s->dir.accounts[i].domain);
+	return 0;
+}
+
+int mail_open(struct mail_session *s, struct ctx *c, enum mail_mode mode,
+	      const char *hostname)
+{
+	memset(s, 0, sizeof(*s));
+	s->c = c;
+	if (ctx_modules(c, 1) < 0 || find_roles(s) < 0 ||
+	    fill_settings(s, mode, hostname) < 0)
+		return -1;
+	if (mode != MAIL_READ && ctx_begin(c) < 0)
+		return -1;
+	return load_directory(s);
+}
+
+int mail_publish(struct mail_session *s, int removing)
+{
+	struct webstack_directory view;
+	const char *msg = NULL;
+	int r;
+
+	dir_view(&s->dir, &view);
+	if (removing) {
+		r = mta_ops(s)->publish(state(s->mta), &s->mail, &view, &msg);
+		if (op_result(s, s->mta, "publish", r, msg) < 0)
+			return -1;
+	}
+	r = imap_ops(s)->publish(state(s->imap), &s->mail, &view, &msg);
+	if (op_result(s, s->imap, "publish", r, msg) < 0)
+		return -1;
+	if (!removing) {
+		r = mta_ops(s)->publish(state(s->mta), &s->mail, &view, &msg);
+		if (op_result(s, s->mta, "publish", r, msg) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int mail_commit(struct mail_session *s)
+{
+	return ctx_finish(s->c);
+}
+
+void mail_close(struct mail_session *s)
+{
+	dir_free(&s->dir);
+	free(s->hostname);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- the mail store ----------------------------------------------------- */
+
+char *mail_maildir(const struct mail_session *s, const char *domain,
+		   const char *local)
+{
+	return xasprintf("%s/%s/%s", s->mail.mail_root, domain, local);
+}
+
+int mail_stage_domain_dir(struct mail_session *s, const char *domain)
+{
+	char *p = xasprintf("%s/%s", s->mail.mail_root, domain);
+	int r = txn_stage_dir(s->c->txn, p, 0700, s->mail.vmail_uid,
+			      s->mail.vmail_gid, &s->c->err);
+
+	free(p);
+	return r;
+}
+
+int mail_stage_maildir(struct mail_session *s, const char *domain,
+		       const char *local)
+{
+	static const char *const subdirs[] = {"", "/new", "/cur", "/tmp"};
+	char *md = mail_maildir(s, domain, local);
+	int r = mail_stage_domain_dir(s, domain);
+
+	for (size_t i = 0; r == 0 && i < 4; i++) {
+		char *p = xasprintf("%s%s", md, subdirs[i]);
+
+		r = txn_stage_dir(s->c->txn, p, 0700, s->mail.vmail_uid,
+				  s->mail.vmail_gid, &s->c->err);
+		free(p);
+	}
+	free(md);
+	return r;
+}

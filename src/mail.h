@@ -1,0 +1,67 @@
+/* mail.h - one `webstack mail` run: settings, modules, directory, commit.
+ *
+ * mail_open() loads the configuration and the mta and imap modules, fills
+ * the shared settings (struct webstack_mail), and, for a change, takes the
+ * lock; then it loads the directory from the modules' files. A command
+ * changes s->dir, stages its own files (Maildirs), and calls mail_publish()
+ * and mail_commit().
+ *
+ * Order (so Postfix never accepts mail Dovecot cannot deliver): for an
+ * addition the Maildir is staged first, then the imap role's files, then
+ * the mta role's; for a removal the mta role's files come first.
+ *
+ * Ownership: the session owns everything it points to; mail_close() frees
+ * it. The ctx stays the caller's. */
+#ifndef WS_MAIL_H
+#define WS_MAIL_H
+
+#include <webstack/mail.h>
+
+#include "ctx.h"
+#include "directory.h"
+
+/* The TLS files used when webstack.conf names none. */
+#define MAIL_DEFAULT_CERT "/etc/webstack/tls/cert.pem"
+#define MAIL_DEFAULT_KEY "/etc/webstack/tls/key.pem"
+
+enum mail_mode {
+	MAIL_READ,	/* list, status: no lock */
+	MAIL_CHANGE,	/* takes the lock; the vmail user must exist */
+	MAIL_SETUP,	/* takes the lock; the vmail user may be missing */
+};
+
+struct mail_session {
+	struct ctx *c;			/* borrowed */
+	struct module *mta, *imap;	/* owned by the loader */
+	struct webstack_mail mail;	/* strings below or in the config */
+	struct directory dir;
+	char *hostname;
+	int vmail_missing;		/* MAIL_SETUP: setup creates it */
+};
+
+int mail_open(struct mail_session *s, struct ctx *c, enum mail_mode mode,
+	      const char *hostname);
+
+/* Hands the directory to both roles' publish() in the order above. */
+int mail_publish(struct mail_session *s, int removing);
+
+/* Commits (or, with --dry-run, prints the diff). */
+int mail_commit(struct mail_session *s);
+
+void mail_close(struct mail_session *s);
+
+/* Stages <mail_root>/<domain> (mode 0700, vmail). */
+int mail_stage_domain_dir(struct mail_session *s, const char *domain);
+/* Stages the Maildir of an account with new/, cur/ and tmp/ (0700, vmail). */
+int mail_stage_maildir(struct mail_session *s, const char *domain,
+		       const char *local);
+
+/* Logical path of an account's Maildir; caller frees. */
+char *mail_maildir(const struct mail_session *s, const char *domain,
+		   const char *local);
+
+/* Fails with a message naming the module when a role op fails. */
+int mail_op_fail(struct mail_session *s, const struct module *m,
+		 const char *op, const char *msg);
+
+#endif

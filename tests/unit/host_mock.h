@@ -1,0 +1,64 @@
+/* host_mock.h - a struct webstack_host for module unit tests.
+ *
+ * Files live in memory: host_mock_put() sets what read_file() serves (as
+ * the disk), stage_file() records the staged content (which read_file()
+ * then serves, as the real host does). run() answers from a table of
+ * canned replies keyed by argv[0] and argv[1]; every run, deferred run and
+ * deferred service action is recorded as one string ("argv0 argv1 ...").
+ * path() maps a logical path under root (a directory the test may create
+ * files in, for modules that stat()).
+ *
+ * Ownership: the mock owns every string it records or returns through
+ * *_r (except output_r, which the module frees, as with the real host). */
+#ifndef WS_HOST_MOCK_H
+#define WS_HOST_MOCK_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <webstack/host.h>
+
+#define MOCK_MAX 64
+
+struct mock_file {
+	char *path;
+	char *data;
+	size_t len;
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	unsigned flags;
+	int staged;	/* 0: as on disk (host_mock_put) */
+};
+
+struct mock_reply {
+	const char *argv0, *argv1;	/* argv1 NULL: any */
+	const char *output;
+	int status;
+};
+
+struct host_mock {
+	struct webstack_host host;	/* first */
+	const char *root;		/* "" when unset */
+	struct mock_file files[MOCK_MAX];
+	size_t n_files;
+	char *runs[MOCK_MAX], *deferred[MOCK_MAX];
+	size_t n_runs, n_deferred;
+	const struct mock_reply *replies;	/* NULL-argv0-terminated */
+	int running;		/* service(STATUS) answer */
+	struct { const char *name; uid_t uid; gid_t gid; } users[4];
+	char err[256];
+};
+
+void host_mock_init(struct host_mock *m);
+void host_mock_free(struct host_mock *m);
+
+/* A file as it is "on disk" before the op. */
+void host_mock_put(struct host_mock *m, const char *path, const char *data);
+/* The staged version of path, or NULL. */
+const struct mock_file *host_mock_staged(const struct host_mock *m, const char *path);
+size_t host_mock_n_staged(const struct host_mock *m);
+/* Forgets staged state and records: the staged content becomes the disk. */
+void host_mock_commit(struct host_mock *m);
+
+#endif

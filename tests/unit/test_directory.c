@@ -1,0 +1,120 @@
+/* The directory: what the sink accepts from the modules' files (normal
+ * names only, no duplicates, {SCHEME}hash passwords), and the changes the
+ * commands make (deleting a domain takes its accounts and aliases). */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "directory.h"
+
+static void test_sink_accepts_normal_names(void **state)
+{
+	struct directory d = {0};
+	struct dir_sink s;
+	const char *msg = NULL;
+	const char *t[] = {"a@example.com", "x@remote.test"};
+	struct webstack_directory v;
+
+	(void)state;
+	dir_sink_init(&s, &d);
+	assert_int_equal(s.sink.domain(&s.sink, "example.com", &msg), 0);
+	assert_int_equal(s.sink.domain(&s.sink, "b.example", &msg), 0);
+	assert_int_equal(s.sink.account(&s.sink, "b@example.com", "{ARGON2ID}$argon2id$v=19$x", &msg), 0);
+	assert_int_equal(s.sink.account(&s.sink, "a@example.com", "{SHA512-CRYPT}$6$x", &msg), 0);
+	assert_int_equal(s.sink.alias(&s.sink, "al@example.com", t, 2, &msg), 0);
+	dir_view(&d, &v);
+	assert_int_equal(v.n_domains, 2);
+	assert_string_equal(v.domains[0], "b.example");
+	assert_int_equal(v.n_accounts, 2);
+	assert_string_equal(v.accounts[0].address, "a@example.com");
+	assert_string_equal(v.accounts[0].local, "a");
+	assert_string_equal(v.accounts[0].domain, "example.com");
+	assert_int_equal(v.aliases[0].n_targets, 2);
+	assert_int_equal(dir_domain_accounts(&d, "example.com"), 2);
+	assert_int_equal(dir_domain_aliases(&d, "example.com"), 1);
+	dir_free(&d);
+}
+
+static void expect_refused(int r, const char *msg, const char *want)
+{
+	assert_int_not_equal(r, 0);
+	assert_non_null(msg);
+	if (!strstr(msg, want))
+		fail_msg("message '%s' lacks '%s'", msg, want);
+}
+
+/* The call runs before msg is read (argument order is unspecified). */
+#define REFUSED(call, want)                                                    \
+	do {                                                                   \
+		int r_;                                                        \
+		msg = NULL;                                                    \
+		r_ = (call);                                                   \
+		expect_refused(r_, msg, want);                                 \
+	} while (0)
+
+static void test_sink_refuses(void **state)
+{
+	struct directory d = {0};
+	struct dir_sink s;
+	const char *msg = NULL;
+	const char *bad_target[] = {"x@remote.test", "a:b@example.com"};
+
+	(void)state;
+	dir_sink_init(&s, &d);
+	assert_int_equal(s.sink.domain(&s.sink, "example.com", &msg), 0);
+	REFUSED(s.sink.domain(&s.sink, "Example.COM", &msg), "not in normal form: write 'example.com'");
+	REFUSED(s.sink.domain(&s.sink, "example.com", &msg), "listed twice");
+	REFUSED(s.sink.domain(&s.sink, "..", &msg), "..");
+	REFUSED(s.sink.account(&s.sink, "a@example.com", "plain", &msg), "not a {SCHEME}hash");
+	REFUSED(s.sink.account(&s.sink, "a@example.com", "{PLAIN}a:b", &msg), "not a {SCHEME}hash");
+	REFUSED(s.sink.account(&s.sink, "a@example.com", "{PLAIN}a b", &msg), "not a {SCHEME}hash");
+	REFUSED(s.sink.account(&s.sink, "a\n@example.com", "{X}y", &msg), "not '\\x0a'");
+	assert_int_equal(s.sink.account(&s.sink, "a@example.com", "{X}y", &msg), 0);
+	REFUSED(s.sink.account(&s.sink, "a@example.com", "{X}y", &msg), "listed twice");
+	REFUSED(s.sink.alias(&s.sink, "al@example.com", bad_target, 2, &msg), "a:b@example.com");
+	REFUSED(s.sink.alias(&s.sink, "al@example.com", bad_target, 0, &msg), "no target");
+	assert_int_equal(d.n_aliases, 0);
+	assert_int_equal(d.n_accounts, 1);
+	dir_free(&d);
+}
+
+static void test_changes(void **state)
+{
+	struct directory d = {0};
+	const char *t1[] = {"a@example.com"}, *t2[] = {"a@example.com", "b@x.test"};
+
+	(void)state;
+	dir_add_domain(&d, "example.com");
+	dir_add_domain(&d, "example.org");
+	dir_add_account(&d, "a@example.com", "{X}1");
+	dir_add_account(&d, "a@example.org", "{X}2");
+	dir_add_alias_targets(&d, "al@example.com", t1, 1);
+	dir_add_alias_targets(&d, "al@example.com", t2, 2);
+	assert_int_equal(dir_alias(&d, "al@example.com")->targets.n, 2);
+	dir_set_hash(dir_account(&d, "a@example.org"), "{X}3");
+	assert_string_equal(dir_account(&d, "a@example.org")->hash, "{X}3");
+	dir_del_domain(&d, "example.com");
+	assert_false(dir_has_domain(&d, "example.com"));
+	assert_null(dir_account(&d, "a@example.com"));
+	assert_null(dir_alias(&d, "al@example.com"));
+	assert_non_null(dir_account(&d, "a@example.org"));
+	dir_del_account(&d, "a@example.org");
+	assert_int_equal(d.n_accounts, 0);
+	dir_free(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sink_accepts_normal_names),
+		cmocka_unit_test(test_sink_refuses),
+		cmocka_unit_test(test_changes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,474 @@
+/* The postfix module against the host mock: main.cf and master.cf edits
+ * (kept, replaced, deduplicated, appended, idempotent), service control,
+ * loading the maps with file:line errors, rendering and compiling them. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "host_mock.h"
+/* The module's sources, so the tests reach its static functions. */
+#include "../../modules/postfix/postfix.c"
+#include "../../modules/postfix/pf_edit.c"
+#include "../../modules/postfix/pf_main.c"
+#include "../../modules/postfix/pf_maps.c"
+#include "../../modules/postfix/pf_status.c"
+
+/* ---- fixtures --------------------------------------------------------- */
+
+static const char debian_main_cf[] =
+	"# See /usr/share/postfix/main.cf.dist for a commented, more complete version\n"
+	"smtpd_banner = $myhostname ESMTP $mail_name (Debian/GNU)\n"
+	"biff = no\n"
+	"\n"
+	"# TLS parameters\n"
+	"smtpd_tls_cert_file=/etc/ssl/certs/ssl-cert-snakeoil.pem\n"
+	"smtpd_relay_restrictions = permit_mynetworks permit_sasl_authenticated\n"
+	"    defer_unauth_destination\n"
+	"myhostname = vm\n"
+	"alias_maps = hash:/etc/aliases\n"
+	"mydestination = $myhostname, vm, localhost\n"
+	"mynetworks = 127.0.0.0/8 [::ffff:127.0.0.0]/104 [::1]/128\n"
+	"myhostname = later.example\n";
+
+static const char debian_master_cf[] =
+	"# service type  private unpriv  chroot  wakeup  maxproc command + args\n"
+	"smtp      inet  n       -       y       -       -       smtpd\n"
+	"#submission inet n       -       y       -       -       smtpd\n"
+	"#  -o syslog_name=postfix/submission\n"
+	"submissions inet n      -       y       -       -       smtpd\n"
+	"  -o smtpd_tls_wrappermode=yes\n"
+	"  -o smtpd_sasl_auth_enable=yes\n"
+	"pickup    unix  n       -       y       60      1       pickup\n"
+	"relay     unix  -       -       y       -       -       smtp\n"
+	"        -o syslog_name=postfix/$service_name\n";
+
+static struct webstack_mail mail_settings(void)
+{
+	struct webstack_mail m = {
+		.hostname = "mail.example.test",
+		.mail_root = "/var/mail/vhosts",
+		.vmail_user = "vmail",
+		.vmail_uid = 5000,
+		.vmail_gid = 5000,
+		.tls_cert = "/etc/webstack/tls/cert.pem",
+		.tls_key = "/etc/webstack/tls/key.pem",
+		.message_size_limit = 1234567,
+	};
+
+	memset(m.enabled, 1, sizeof(m.enabled));
+	return m;
+}
+
+struct fx {
+	struct host_mock m;
+	struct pf_state *st;
+	char root[32];
+};
+
+static const struct mock_reply replies[] = {
+	{PF_POSTCONF, "-d", "smtpd_forbid_bare_newline = no\n", 0},
+	{NULL, NULL, NULL, 0},
+};
+
+static int fx_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	const char *msg = NULL;
+	void *st = NULL;
+
+	host_mock_init(&f->m);
+	f->m.replies = replies;
+	strcpy(f->root, "/tmp/ws-pf-XXXXXX");
+	assert_non_null(mkdtemp(f->root));
+	f->m.root = f->root;
+	assert_int_equal(postfix_init(&f->m.host, NULL, &st, &msg), 0);
+	f->st = st;
+	*state = f;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[64];
+
+	postfix_fini(f->st);
+	host_mock_free(&f->m);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->root);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+static int deferred(const struct host_mock *m, const char *s)
+{
+	for (size_t i = 0; i < m->n_deferred; i++)
+		if (strcmp(m->deferred[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/* ---- main.cf ------------------------------------------------------------ */
+
+static char *edit_main_text(const char *text, int bare_newline)
+{
+	struct pf_state st = {.map_type = "lmdb"};
+	struct webstack_mail m = mail_settings();
+	size_t n = 0;
+	struct pf_param *p = pf_main_params(&st, &m, bare_newline, &n);
+	struct mbuf b = {0};
+
+	assert_non_null(p);
+	pf_edit_main(text, strlen(text), p, n, &b);
+	pf_params_free(p, n);
+	free(p);
+	assert_false(mbuf_failed(&b));
+	return mbuf_steal(&b);
+}
+
+static void test_main_cf_edit(void **state)
+{
+	char *once = edit_main_text(debian_main_cf, 0), *twice;
+
+	(void)state;
+	/* replaced in place, the later duplicate gone (Postfix uses the last) */
+	assert_int_equal(count(once, "\nmyhostname = "), 1);
+	assert_non_null(strstr(once, "\nmyhostname = mail.example.test\n"));
+	assert_null(strstr(once, "later.example"));
+	/* a continued value is replaced with its continuation line */
+	assert_null(strstr(once, "defer_unauth_destination"));
+	assert_non_null(strstr(once, "smtpd_relay_restrictions = permit_mynetworks, "
+				     "permit_sasl_authenticated, reject_unauth_destination\n"));
+	/* "name=value" without blanks is recognised too */
+	assert_null(strstr(once, "snakeoil"));
+	/* the admin's own settings and comments stay */
+	assert_non_null(strstr(once, "alias_maps = hash:/etc/aliases\n"));
+	assert_non_null(strstr(once, "# TLS parameters\n"));
+	/* missing ones are appended once, after a header */
+	assert_int_equal(count(once, "# Set by webstack"), 1);
+	assert_non_null(strstr(once, "virtual_mailbox_maps = lmdb:/etc/postfix/vmailbox\n"));
+	assert_non_null(strstr(once, "message_size_limit = 1234567\n"));
+	assert_non_null(strstr(once, "smtpd_tls_auth_only = yes\n"));
+	assert_null(strstr(once, "smtpd_forbid_bare_newline"));
+	/* a second run changes nothing */
+	twice = edit_main_text(once, 0);
+	assert_string_equal(once, twice);
+	free(twice);
+	twice = edit_main_text(once, 1);
+	assert_non_null(strstr(twice, "smtpd_forbid_bare_newline = normalize\n"));
+	free(twice);
+	free(once);
+}
+
+/* ---- master.cf ---------------------------------------------------------- */
+
+static char *edit_master_text(const char *text, struct webstack_mail *m)
+{
+	struct pf_state st = {.map_type = "lmdb"};
+	size_t n = 0;
+	struct pf_service_entry *s = pf_master_services(&st, m, &n);
+	struct mbuf b = {0};
+
+	assert_non_null(s);
+	pf_edit_master(text, strlen(text), s, n, &b);
+	pf_services_free(s, n);
+	assert_false(mbuf_failed(&b));
+	return mbuf_steal(&b);
+}
+
+static void test_master_cf_edit(void **state)
+{
+	struct webstack_mail m = mail_settings();
+	char *once = edit_master_text(debian_master_cf, &m), *twice;
+
+	(void)state;
+	/* the existing "submissions" entry is the 465 one: replaced, with
+	 * its old -o lines, by webstack's "smtps" entry */
+	assert_null(strstr(once, "submissions inet"));
+	assert_int_equal(count(once, "\nsmtps     inet"), 1);
+	assert_int_equal(count(once, "\nsubmission inet"), 1);
+	assert_int_equal(count(once, "smtpd_tls_wrappermode=yes"), 1);
+	assert_int_equal(count(once, "smtpd_sender_restrictions=reject_sender_login_mismatch"), 2);
+	assert_int_equal(count(once, "smtpd_sender_login_maps=lmdb:/etc/postfix/sender_login"), 2);
+	/* comments and other services stay, continuation lines included */
+	assert_non_null(strstr(once, "#submission inet n"));
+	assert_non_null(strstr(once, "relay     unix  -       -       y       -       -       smtp\n"
+				     "        -o syslog_name=postfix/$service_name\n"));
+	twice = edit_master_text(once, &m);
+	assert_string_equal(once, twice);
+	free(twice);
+	/* a service switched off is removed */
+	m.enabled[WEBSTACK_SVC_SUBMISSION] = 0;
+	twice = edit_master_text(once, &m);
+	assert_null(strstr(twice, "\nsubmission inet"));
+	assert_non_null(strstr(twice, "\nsmtps     inet"));
+	free(twice);
+	free(once);
+}
+
+/* ---- setup through the op ------------------------------------------------ */
+
+static void test_setup_starts_then_converges(void **state)
+{
+	struct fx *f = *state;
+	struct webstack_mail m = mail_settings();
+	const char *msg = NULL;
+
+	host_mock_put(&f->m, PF_MAIN_CF, debian_main_cf);
+	host_mock_put(&f->m, PF_MASTER_CF, debian_master_cf);
+	assert_int_equal(postfix_setup(f->st, &m, &msg), 0);
+	assert_non_null(host_mock_staged(&f->m, PF_MAIN_CF));
+	assert_non_null(host_mock_staged(&f->m, PF_MASTER_CF));
+	assert_true(deferred(&f->m, "service postfix start"));
+	host_mock_commit(&f->m);
+
+	f->m.running = 1;
+	assert_int_equal(postfix_setup(f->st, &m, &msg), 0);
+	assert_int_equal(host_mock_n_staged(&f->m), 0);
+	assert_int_equal(f->m.n_deferred, 0);
+
+	m.message_size_limit = 42;	/* a change reloads */
+	assert_int_equal(postfix_setup(f->st, &m, &msg), 0);
+	assert_int_equal(host_mock_n_staged(&f->m), 1);
+	assert_true(deferred(&f->m, "service postfix reload"));
+}
+
+static void test_setup_needs_postfix(void **state)
+{
+	struct fx *f = *state;
+	struct webstack_mail m = mail_settings();
+	const char *msg = NULL;
+
+	assert_int_equal(postfix_setup(f->st, &m, &msg), -ENOENT);
+	assert_non_null(strstr(msg, "/etc/postfix/main.cf is missing"));
+}
+
+/* ---- load ---------------------------------------------------------------- */
+
+struct rec_sink {
+	struct webstack_directory_sink sink;
+	char log[1024];
+	const char *refuse;	/* a name the sink refuses */
+};
+
+static int rec_domain(struct webstack_directory_sink *s, const char *name,
+		      const char **err_r)
+{
+	struct rec_sink *r = (struct rec_sink *)s;
+
+	if (r->refuse && strcmp(name, r->refuse) == 0) {
+		*err_r = "refused";
+		return -1;
+	}
+	strcat(r->log, "D ");
+	strcat(r->log, name);
+	strcat(r->log, "\n");
+	return 0;
+}
+
+static int rec_alias(struct webstack_directory_sink *s, const char *address,
+		     const char *const *t, size_t n, const char **err_r)
+{
+	struct rec_sink *r = (struct rec_sink *)s;
+
+	(void)err_r;
+	strcat(r->log, "A ");
+	strcat(r->log, address);
+	for (size_t i = 0; i < n; i++) {
+		strcat(r->log, i ? "," : " ");
+		strcat(r->log, t[i]);
+	}
+	strcat(r->log, "\n");
+	return 0;
+}
+
+static void test_load(void **state)
+{
+	struct fx *f = *state;
+	struct webstack_mail m = mail_settings();
+	struct rec_sink r = {.sink = {.domain = rec_domain, .alias = rec_alias}};
+	const char *msg = NULL;
+
+	host_mock_put(&f->m, PF_DIR "/vdomains",
+		      "# comment\n\nexample.com OK\n  \nexample.org\tOK\n");
+	host_mock_put(&f->m, PF_DIR "/virtual",
+		      "al@example.com a@example.com, b@example.org,c@remote.test\n");
+	assert_int_equal(postfix_load(f->st, &m, &r.sink, &msg), 0);
+	assert_string_equal(r.log, "D example.com\nD example.org\n"
+				   "A al@example.com a@example.com,b@example.org,c@remote.test\n");
+
+	r.log[0] = '\0';
+	r.refuse = "example.org";
+	assert_int_equal(postfix_load(f->st, &m, &r.sink, &msg), -EINVAL);
+	assert_string_equal(msg, "/etc/postfix/vdomains:5: refused");
+}
+
+/* ---- publish --------------------------------------------------------------- */
+
+static const struct webstack_account accounts[] = {
+	{"a@example.com", "a", "example.com", "{X}a"},
+	{"b@example.com", "b", "example.com", "{X}b"},
+};
+static const char *const al_targets[] = {"a@example.com", "x@remote.test",
+					 "b@example.com"};
+static const char *const remote_only[] = {"y@remote.test"};
+static const struct webstack_alias aliases[] = {
+	{"al@example.com", al_targets, 3},
+	{"fwd@example.com", remote_only, 1},
+};
+static const char *const domains[] = {"example.com"};
+static const struct webstack_directory dir = {domains, 1, accounts, 2, aliases, 2};
+
+static void test_publish(void **state)
+{
+	struct fx *f = *state;
+	struct webstack_mail m = mail_settings();
+	const struct mock_file *vm, *sl, *va;
+	const char *msg = NULL;
+	char want[256];
+
+	assert_int_equal(postfix_publish(f->st, &m, &dir, &msg), 0);
+	vm = host_mock_staged(&f->m, PF_DIR "/vmailbox");
+	sl = host_mock_staged(&f->m, PF_DIR "/sender_login");
+	va = host_mock_staged(&f->m, PF_DIR "/virtual");
+	assert_non_null(vm);
+	assert_non_null(sl);
+	assert_non_null(va);
+	assert_int_equal(vm->mode, 0644);
+	assert_non_null(strstr(vm->data, "\na@example.com example.com/a/\n"
+					 "b@example.com example.com/b/\n"));
+	assert_non_null(strstr(va->data, "\nal@example.com a@example.com,x@remote.test,"
+					 "b@example.com\nfwd@example.com y@remote.test\n"));
+	/* accounts own themselves; the alias's local accounts own it; an
+	 * alias with only remote targets has no owner */
+	assert_non_null(strstr(sl->data, "\na@example.com a@example.com\n"
+					 "b@example.com b@example.com\n"
+					 "al@example.com a@example.com,b@example.com\n"));
+	assert_null(strstr(sl->data, "fwd@"));
+	snprintf(want, sizeof(want), "/usr/sbin/postmap -- lmdb:%s/etc/postfix/vmailbox",
+		 f->root);
+	assert_true(deferred(&f->m, want));
+	assert_int_equal(f->m.n_deferred, 4);
+}
+
+/* Unchanged sources with fresh compiled maps compile nothing; a compiled
+ * map older than its source is rebuilt. */
+static void test_publish_unchanged(void **state)
+{
+	struct fx *f = *state;
+	struct webstack_mail m = mail_settings();
+	static const char *const names[] = {"vdomains", "vmailbox", "virtual",
+					    "sender_login"};
+	const char *msg = NULL;
+	char path[128], want[160];
+	struct timespec old[2] = {{1000, 0}, {1000, 0}};
+
+	assert_int_equal(postfix_publish(f->st, &m, &dir, &msg), 0);
+	host_mock_commit(&f->m);
+	snprintf(path, sizeof(path), "%s/etc", f->root);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/etc/postfix", f->root);
+	assert_int_equal(mkdir(path, 0755), 0);
+	for (size_t i = 0; i < 4; i++) {
+		FILE *fp;
+
+		snprintf(path, sizeof(path), "%s/etc/postfix/%s", f->root, names[i]);
+		assert_non_null(fp = fopen(path, "w"));
+		fclose(fp);
+		assert_int_equal(utimensat(AT_FDCWD, path, old, 0), 0);
+		strcat(path, ".lmdb");
+		assert_non_null(fp = fopen(path, "w"));
+		fclose(fp);
+	}
+	assert_int_equal(postfix_publish(f->st, &m, &dir, &msg), 0);
+	assert_int_equal(host_mock_n_staged(&f->m), 0);
+	assert_int_equal(f->m.n_deferred, 0);
+
+	snprintf(path, sizeof(path), "%s/etc/postfix/virtual.lmdb", f->root);
+	assert_int_equal(utimensat(AT_FDCWD, path, old, 0), 0);
+	snprintf(path, sizeof(path), "%s/etc/postfix/virtual", f->root);
+	assert_int_equal(utimensat(AT_FDCWD, path, NULL, 0), 0);
+	assert_int_equal(postfix_publish(f->st, &m, &dir, &msg), 0);
+	assert_int_equal(f->m.n_deferred, 1);
+	snprintf(want, sizeof(want), "/usr/sbin/postmap -- lmdb:%s/etc/postfix/virtual",
+		 f->root);
+	assert_true(deferred(&f->m, want));
+}
+
+/* hash: built beside the live map and renamed over it. */
+static void test_publish_hash(void **state)
+{
+	struct fx *f = *state;
+	struct webstack_mail m = mail_settings();
+	const char *msg = NULL;
+	char want[4][200];
+
+	f->st->map_type = "hash";
+	assert_int_equal(postfix_publish(f->st, &m, &dir, &msg), 0);
+	assert_int_equal(f->m.n_deferred, 16);
+	snprintf(want[0], 200, "/bin/cp -- %s/etc/postfix/vdomains %s/etc/postfix/vdomains.new",
+		 f->root, f->root);
+	snprintf(want[1], 200, "/usr/sbin/postmap -- hash:%s/etc/postfix/vdomains.new",
+		 f->root);
+	snprintf(want[2], 200, "/bin/mv -f -- %s/etc/postfix/vdomains.new.db "
+		 "%s/etc/postfix/vdomains.db", f->root, f->root);
+	snprintf(want[3], 200, "/bin/rm -f -- %s/etc/postfix/vdomains.new", f->root);
+	for (size_t i = 0; i < 4; i++)
+		assert_string_equal(f->m.deferred[i], want[i]);
+}
+
+static void test_conf_check(void **state)
+{
+	cfg_t *cfg;
+	const char *msg = NULL;
+
+	(void)state;
+	cfg = cfg_init(postfix_opts, CFGF_NONE);
+	assert_int_equal(cfg_parse_buf(cfg, "map_type = \"cdb\""), CFG_SUCCESS);
+	assert_int_equal(postfix_conf_check(NULL, cfg, &msg), -EINVAL);
+	assert_non_null(strstr(msg, "map_type"));
+	assert_int_equal(cfg_parse_buf(cfg, "map_type = \"hash\""), CFG_SUCCESS);
+	assert_int_equal(postfix_conf_check(NULL, cfg, &msg), 0);
+	cfg_free(cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_main_cf_edit),
+		cmocka_unit_test(test_master_cf_edit),
+		cmocka_unit_test_setup_teardown(test_setup_starts_then_converges,
+						fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_setup_needs_postfix, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_load, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_publish, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_publish_unchanged, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_publish_hash, fx_setup,
+						fx_teardown),
+		cmocka_unit_test(test_conf_check),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
