@@ -8,6 +8,7 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -55,6 +56,7 @@ struct txn {
 	struct strv mkdirs;	/* logical dirs the commit creates, outermost first */
 	long kill_at;		/* fault injection: SIGKILL at this step */
 	long step;
+	time_t applied_sec;	/* second of the last rename, 0 when none */
 };
 
 /* Fault injection for the crash tests (like Postfix's fault_injection_code):
@@ -695,8 +697,11 @@ static int item_prepare_file(struct txn *t, struct item *it, int dfd,
 		goto fail;
 	if (fs_write_all(fd, it->data.data ? it->data.data : "", it->data.len) < 0)
 		goto fail;
+	/* Dovecot re-reads a file whose size or mtime second differ from what
+	 * it read last: with the same size, the mtime second must move on,
+	 * and never back (two changes in one second leave the first at +1). */
 	if (it->existed && (size_t)it->old.st_size == it->data.len &&
-	    fstat(fd, &now) == 0 && now.st_mtim.tv_sec == it->old.st_mtim.tv_sec) {
+	    fstat(fd, &now) == 0 && now.st_mtim.tv_sec <= it->old.st_mtim.tv_sec) {
 		struct timespec ts[2] = {
 			{.tv_nsec = UTIME_OMIT},
 			{.tv_sec = it->old.st_mtim.tv_sec + 1},
@@ -835,8 +840,27 @@ static void txn_drop_backups(struct txn *t)
 	}
 }
 
+/* Readers that poll files at one-second granularity (Dovecot checks its
+ * passwd-file at most once a second, and only for a new size or mtime
+ * second) may miss a change made in the second they last looked, until
+ * their next check. The actions that follow a commit announce the change
+ * to others (postmap tells Postfix about a new account), so they wait for
+ * the next second: at most one second, and only after files changed. */
+static void wait_next_second(time_t sec)
+{
+	struct timespec now;
+
+	while (clock_gettime(CLOCK_REALTIME, &now) == 0 && now.tv_sec <= sec) {
+		struct timespec rest = {0, 1000000000L - now.tv_nsec};
+
+		nanosleep(&rest, NULL);
+	}
+}
+
 static int txn_run_actions(struct txn *t, struct err *e)
 {
+	if (t->applied_sec && t->n_actions)
+		wait_next_second(t->applied_sec);
 	for (size_t i = 0; i < t->n_actions; i++) {
 		struct action *a = &t->actions[i];
 		int status;
@@ -892,6 +916,7 @@ int txn_commit(struct txn *t, struct err *e)
 		goto rollback_prepared;
 	if (txn_each_changed(t, 0, item_apply, e) < 0)
 		goto rollback_applying;
+	t->applied_sec = time(NULL);
 	if (journal_state(t, 'D', e) < 0)
 		goto rollback_applying;
 	txn_drop_backups(t);

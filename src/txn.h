@@ -24,7 +24,10 @@
  * gets mtime = old + 1 s, since Dovecot's passwd-file reader only notices
  * a change of size or mtime second.
  *
- * Deferred actions (programs, service reloads) run after the commit.
+ * Deferred actions (programs, service reloads) run after the commit, in
+ * the wall-clock second after the last rename: readers that poll at
+ * one-second granularity (Dovecot's passwd-file) have then seen the change
+ * before an action (postmap) announces it to others.
  *
  * Ownership: txn_begin() allocates the txn; txn_end() releases the lock
  * and frees it. Everything staged is copied. */

@@ -158,8 +158,10 @@ static void render_delivery(struct mbuf *b, const struct webstack_mail *mail)
 		       "  mail_plugins = $mail_plugins sieve\n"
 		       "  postmaster_address = postmaster@%s\n"
 		       "}\n"
+		       /* home is the Maildir root, where a name starting
+			* with '.' is a Maildir++ folder: no dot here */
 		       "plugin {\n"
-		       "  sieve = file:~/sieve;active=~/.dovecot.sieve\n"
+		       "  sieve = file:~/sieve;active=~/dovecot.sieve\n"
 		       "}\n\n", mail->hostname);
 }
 

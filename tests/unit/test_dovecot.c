@@ -217,7 +217,7 @@ static void test_setup_renders(void **state)
 	expect_line(c, "mail_privileged_group =");
 	expect_line(c, "  postmaster_address = postmaster@mail.example.com");
 	expect_line(c, "  mail_plugins = $mail_plugins sieve");
-	expect_line(c, "  sieve = file:~/sieve;active=~/.dovecot.sieve");
+	expect_line(c, "  sieve = file:~/sieve;active=~/dovecot.sieve");
 	expect_line(c, "  vsz_limit = 1G");
 
 	/* passwd-file is the only passdb and userdb: no pam, no passwd. */

@@ -168,6 +168,35 @@ static void test_same_size_same_second_bumps_mtime(void **state)
 	free(real);
 }
 
+/* Three same-size changes within one second: each one's mtime second
+ * differs from the one before, so the third must not fall back to the
+ * clock's second, which the first change already had. */
+static void test_mtime_never_goes_back(void **state)
+{
+	static const char *const v[] = {"alice:CCCC\n", "alice:DDDD\n", "alice:EEEE\n"};
+	struct fx *f = *state;
+	char *real = fs_real(f->root, "/etc/users");
+	struct stat st;
+	time_t prev;
+
+	put(f, "/etc/users", "alice:AAAA\n", 0640);
+	assert_int_equal(stat(real, &st), 0);
+	prev = st.st_mtim.tv_sec;
+	for (size_t i = 0; i < 3; i++) {
+		struct txn *t;
+		struct err e = {0};
+
+		assert_int_equal(txn_begin(&t, &f->o, &e), 0);
+		assert_int_equal(stage(t, "/etc/users", v[i], 0640, 0), 0);
+		assert_int_equal(txn_commit(t, &e), 0);
+		txn_end(t);
+		assert_int_equal(stat(real, &st), 0);
+		assert_true(st.st_mtim.tv_sec > prev);
+		prev = st.st_mtim.tv_sec;
+	}
+	free(real);
+}
+
 static void test_failed_commit_rolls_back(void **state)
 {
 	struct fx *f = *state;
@@ -267,6 +296,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_commit_and_read_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dry_run_diff_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_size_same_second_bumps_mtime, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mtime_never_goes_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_commit_rolls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_and_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlinked_dir_not_followed, setup, teardown),

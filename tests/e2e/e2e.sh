@@ -1,0 +1,23 @@
+#!/bin/sh
+# e2e.sh NAME: runs tests/e2e/NAME.py in a throwaway host (sandbox.sh) with
+# Debian's /usr/bin/python3, or skips when that cannot be done here: not
+# root, WS_SKIP_E2E=1, a tool or the built modules missing. A skip is the TAP
+# plan "1..0 # SKIP why" with exit status 0 (automake's TAP driver reads the
+# skip from the plan and counts any other status, 77 included, as an ERROR).
+# Called by the tests/e2e/*.test wrappers from `make check`.
+name=$1
+here=$(cd "$(dirname "$0")" && pwd)
+skip() { echo "1..0 # SKIP $*"; exit 0; }
+
+[ "${WS_SKIP_E2E-}" != 1 ] || skip "WS_SKIP_E2E=1"
+[ "$(id -u)" -eq 0 ] || skip "end-to-end tests need root"
+for tool in unshare ip mount /usr/bin/python3 /usr/sbin/postfix /usr/sbin/dovecot ${E2E_NEEDS-}; do
+	command -v "$tool" >/dev/null 2>&1 || skip "$tool is not installed"
+done
+unshare --net --mount true 2>/dev/null || skip "cannot create namespaces here"
+for mod in postfix dovecot; do
+	[ -f "$WS_BUILDDIR/modules/.libs/$mod.so" ] || skip "module $mod not built in $WS_BUILDDIR"
+done
+
+export PYTHONDONTWRITEBYTECODE=1
+exec sh "$here/sandbox.sh" /usr/bin/python3 -B "$here/$name.py"
