@@ -99,6 +99,40 @@ static const struct cli_option *option_by_short(char c)
 	return NULL;
 }
 
+static void next_words(char *const *words, int n, struct strv *out);
+
+/* No command matches the words: name the words that may follow the
+ * longest prefix that some command starts with ("mail" -> "setup, ..."). */
+static int unknown_command(char **argv, const int *pos, int n_pos)
+{
+	char **words = xmalloc((size_t)n_pos * sizeof(*words));
+	struct strv next = {0};
+	int n = n_pos;
+
+	for (int i = 0; i < n_pos; i++)
+		words[i] = argv[pos[i]];
+	for (; n > 0; n--) {
+		next_words(words, n, &next);
+		if (next.n)
+			break;
+	}
+	if (next.n) {
+		fprintf(stderr, "webstack: '");
+		for (int i = 0; i < n; i++)
+			fprintf(stderr, "%s%s", i ? " " : "", words[i]);
+		fprintf(stderr, "' needs one of:");
+		for (size_t i = 0; i < next.n; i++)
+			fprintf(stderr, " %s", next.v[i]);
+		fprintf(stderr, " (see 'webstack help')\n");
+	} else {
+		fprintf(stderr, "webstack: unknown command '%s' (see 'webstack --help')\n",
+			words[0]);
+	}
+	strv_free(&next);
+	free(words);
+	return EX_USAGE;
+}
+
 /* Prints "webstack: <what> '<arg>' (see ...)" and returns EX_USAGE. */
 static int usage_error(const char *what, const char *arg)
 {
@@ -273,7 +307,7 @@ int cli_main(struct ctx *c, int argc, char **argv)
 	}
 	cmd = r == 0 ? find_command(argv, pos, n_pos, &used) : NULL;
 	if (r == 0 && !cmd)
-		r = usage_error("unknown command", argv[pos[0]]);
+		r = unknown_command(argv, pos, n_pos);
 	if (r != 0) {
 		free(pos);
 		return r;
@@ -336,43 +370,66 @@ int cmd_help(struct ctx *c, int argc, char **argv)
 }
 
 /* Prints the words that may follow argv (the words typed so far). */
+/* How many leading words of cmd's name words[0..n-1] spell; *rest_r points
+ * to the rest of its name. */
+static int words_prefix(const struct cli_command *k, char *const *words, int n,
+			const char **rest_r)
+{
+	const char *w = k->words;
+	int i = 0;
+
+	for (; i < n && *w; i++) {
+		size_t len = strcspn(w, " ");
+
+		if (strlen(words[i]) != len || strncmp(words[i], w, len) != 0)
+			break;
+		w += len;
+		w += *w == ' ';
+	}
+	*rest_r = w;
+	return i;
+}
+
+/* The distinct words that may follow words[0..n-1], in table order. */
+static void next_words(char *const *words, int n, struct strv *out)
+{
+	for (const struct cli_command *k = commands; k->words; k++) {
+		const char *rest;
+
+		if (!(k->flags & CMD_HIDDEN) && words_prefix(k, words, n, &rest) == n &&
+		    *rest) {
+			char *next = strndup(rest, strcspn(rest, " "));
+
+			if (next && !strv_contains(out, next))
+				strv_take(out, next);
+			else
+				free(next);
+		}
+	}
+}
+
 int cmd_complete(struct ctx *c, int argc, char **argv)
 {
-	struct strv seen = {0};
+	struct strv next = {0};
 	int n = 0;
 
 	(void)c;
 	for (int i = 0; i < argc; i++)	/* option words do not choose a command */
 		if (argv[i][0] != '-')
 			argv[n++] = argv[i];
+	next_words(argv, n, &next);
+	for (size_t i = 0; i < next.n; i++)
+		printf("%s\n", next.v[i]);
 	for (const struct cli_command *k = commands; k->words; k++) {
-		const char *w = k->words;
-		int i = 0;
+		const char *rest;
 
-		if (k->flags & CMD_HIDDEN)
-			continue;
-		for (; i < n && *w; i++) {
-			size_t len = strcspn(w, " ");
-
-			if (strlen(argv[i]) != len || strncmp(argv[i], w, len) != 0)
-				break;
-			w += len;
-			w += *w == ' ';
-		}
-		if (i == n && *w) {
-			char *next = strndup(w, strcspn(w, " "));
-
-			if (next && !strv_contains(&seen, next))
-				printf("%s\n", next);
-			if (next)
-				strv_take(&seen, next);
-		} else if (i == n) {	/* a whole command: its options */
+		if (!(k->flags & CMD_HIDDEN) && words_prefix(k, argv, n, &rest) == n &&
+		    !*rest)	/* a whole command: its options */
 			for (const struct cli_option *o = options; o->long_name; o++)
 				if (cmd_allows(k, o->id) && o->help)
 					printf("--%s\n", o->long_name);
-		}
 	}
-	strv_free(&seen);
+	strv_free(&next);
 	return 0;
 }
 
