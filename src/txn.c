@@ -57,6 +57,7 @@ struct txn {
 	long kill_at;		/* fault injection: SIGKILL at this step */
 	long step;
 	time_t applied_sec;	/* second of the last rename, 0 when none */
+	int settle;		/* txn_settle(): actions wait for the next second */
 };
 
 /* Fault injection for the crash tests (like Postfix's fault_injection_code):
@@ -840,12 +841,12 @@ static void txn_drop_backups(struct txn *t)
 	}
 }
 
-/* Readers that poll files at one-second granularity (Dovecot checks its
- * passwd-file at most once a second, and only for a new size or mtime
- * second) may miss a change made in the second they last looked, until
- * their next check. The actions that follow a commit announce the change
- * to others (postmap tells Postfix about a new account), so they wait for
- * the next second: at most one second, and only after files changed. */
+void txn_settle(struct txn *t)
+{
+	t->settle = 1;
+}
+
+/* See txn_settle() in txn.h. */
 static void wait_next_second(time_t sec)
 {
 	struct timespec now;
@@ -859,7 +860,7 @@ static void wait_next_second(time_t sec)
 
 static int txn_run_actions(struct txn *t, struct err *e)
 {
-	if (t->applied_sec && t->n_actions)
+	if (t->settle && t->applied_sec && t->n_actions)
 		wait_next_second(t->applied_sec);
 	for (size_t i = 0; i < t->n_actions; i++) {
 		struct action *a = &t->actions[i];

@@ -24,10 +24,7 @@
  * gets mtime = old + 1 s, since Dovecot's passwd-file reader only notices
  * a change of size or mtime second.
  *
- * Deferred actions (programs, service reloads) run after the commit, in
- * the wall-clock second after the last rename: readers that poll at
- * one-second granularity (Dovecot's passwd-file) have then seen the change
- * before an action (postmap) announces it to others.
+ * Deferred actions (programs, service reloads) run after the commit.
  *
  * Ownership: txn_begin() allocates the txn; txn_end() releases the lock
  * and frees it. Everything staged is copied. */
@@ -68,6 +65,15 @@ int txn_read(struct txn *t, const char *path, struct buf *out, struct err *e);
 void txn_defer_run(struct txn *t, const char *const argv[]);
 void txn_defer_service(struct txn *t, const struct webstack_service *svc,
 		       enum webstack_service_action act);
+
+/* The deferred actions of this transaction start no earlier than the
+ * wall-clock second after the last rename. Readers that poll a file at
+ * one-second granularity (Dovecot looks at its passwd-file at most once a
+ * second) may miss a change made in the second they last looked; when an
+ * action announces the change to others (postmap tells Postfix about a new
+ * account), they must have seen it first. Costs up to one second, so only
+ * changes that need it ask for it. */
+void txn_settle(struct txn *t);
 
 /* Writes the unified diff of every staged change that differs from the
  * disk (secret files as a one-line note). Returns the number of files that
