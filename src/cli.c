@@ -369,7 +369,6 @@ int cmd_help(struct ctx *c, int argc, char **argv)
 	return 0;
 }
 
-/* Prints the words that may follow argv (the words typed so far). */
 /* How many leading words of cmd's name words[0..n-1] spell; *rest_r points
  * to the rest of its name. */
 static int words_prefix(const struct cli_command *k, char *const *words, int n,

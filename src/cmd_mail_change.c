@@ -38,7 +38,9 @@ static int run_change(struct ctx *c, struct change *ch)
 		r = mail_publish(&s, ch->removing);
 	if (r == 0 && !ch->noop)
 		r = mail_commit(&s);
-	if (r == 0 && ch->purge && !c->opt[OPT_DRY_RUN])
+	if (r == 0 && ch->purge && c->opt[OPT_DRY_RUN])
+		log_msg(WEBSTACK_LOG_NOTICE, "would remove the Maildir of %s", ch->name);
+	else if (r == 0 && ch->purge)	/* still under the lock */
 		r = purge_maildir(&s, ch->name, ch->local_len);
 	mail_close(&s);
 	if (r < 0)
@@ -57,6 +59,12 @@ static int no_domain(struct mail_session *s, const char *domain)
 		       "domain %s`", domain, domain);
 }
 
+static void pruned(const char *alias, const char *target)
+{
+	log_msg(WEBSTACK_LOG_NOTICE, "alias %s no longer forwards to %s", alias,
+		target);
+}
+
 /* ---- domains -------------------------------------------------------- */
 
 static int apply_add_domain(struct mail_session *s, struct change *ch)
@@ -68,8 +76,9 @@ static int apply_add_domain(struct mail_session *s, struct change *ch)
 	}
 	if (strcmp(ch->name, s->hostname) == 0)
 		return err_set(&s->c->err, EX_DATAERR,
-			       "'%s' is this host's own name, which Postfix handles as "
-			       "a local domain; use another name for mail domains",
+			       "'%s' is this host's own name (myhostname), which "
+			       "Postfix uses for its own mail; use another name for "
+			       "mail domains",
 			       ch->name);
 	dir_add_domain(&s->dir, ch->name);
 	return mail_stage_domain_dir(s, ch->name);
@@ -88,6 +97,9 @@ static int apply_del_domain(struct mail_session *s, struct change *ch)
 			       "delete them first, or add --force to delete them too "
 			       "(their Maildirs are kept)", ch->name, accounts, aliases);
 	dir_del_domain(&s->dir, ch->name);
+	/* its addresses are no longer local: Postfix would send mail for
+	 * them to the domain's MX */
+	dir_prune_targets(&s->dir, dir_target_in, ch->name, pruned);
 	return 0;
 }
 
@@ -160,25 +172,7 @@ static int apply_del_account(struct mail_session *s, struct change *ch)
 	if (!dir_account(&s->dir, ch->name))
 		return no_account(s, ch->name);
 	dir_del_account(&s->dir, ch->name);
-	for (size_t i = s->dir.n_aliases; i-- > 0;) {
-		struct dir_alias *al = &s->dir.aliases[i];
-		size_t j = 0;
-
-		for (size_t k = 0; k < al->targets.n; k++) {
-			if (strcmp(al->targets.v[k], ch->name) == 0)
-				free(al->targets.v[k]);
-			else
-				al->targets.v[j++] = al->targets.v[k];
-		}
-		if (j == al->targets.n)
-			continue;
-		al->targets.n = j;
-		al->targets.v[j] = NULL;
-		log_msg(WEBSTACK_LOG_NOTICE, "%s: alias %s no longer forwards to it",
-			ch->name, al->address);
-		if (j == 0)
-			dir_del_alias(&s->dir, al->address);
-	}
+	dir_prune_targets(&s->dir, dir_target_is, ch->name, pruned);
 	return 0;
 }
 
@@ -304,6 +298,7 @@ static int apply_del_alias(struct mail_session *s, struct change *ch)
 	if (!dir_alias(&s->dir, ch->name))
 		return err_set(&s->c->err, EX_NOUSER, "there is no alias '%s'", ch->name);
 	dir_del_alias(&s->dir, ch->name);
+	dir_prune_targets(&s->dir, dir_target_is, ch->name, pruned);
 	return 0;
 }
 

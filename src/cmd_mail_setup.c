@@ -2,7 +2,9 @@
  * mail root, then each role's setup() and publish(), in one transaction. */
 #include "config.h"
 
+#include <errno.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +17,9 @@
 #include "run.h"
 #include "tlscert.h"
 
+/* What a dry run shows for the uid and gid of a user not yet created. */
+#define PLACEHOLDER_ID 65534
+
 /* The one change made outside the transaction: useradd has its own
  * locking and nothing else can create a user. */
 static int make_vmail_user(struct mail_session *s)
@@ -26,10 +31,16 @@ static int make_vmail_user(struct mail_session *s)
 	struct passwd *pw;
 	int status;
 
+	if (*s->c->root)
+		return err_set(&s->c->err, EX_CONFIG, "the system user '%s' does not "
+			       "exist, and webstack creates users only on the running "
+			       "system: create it in the image under --root first",
+			       s->mail.vmail_user);
 	if (s->c->opt[OPT_DRY_RUN]) {
+		s->mail.vmail_uid = s->mail.vmail_gid = PLACEHOLDER_ID;
 		log_msg(WEBSTACK_LOG_NOTICE, "would create the system user '%s' "
-			"(uid and gid 0 below stand for the ones it gets)",
-			s->mail.vmail_user);
+			"(uid and gid %d below stand in for the ones it will get)",
+			s->mail.vmail_user, PLACEHOLDER_ID);
 		return 0;
 	}
 	if (run_program(argv, NULL, 0, NULL, &status, &s->c->err) < 0)
@@ -56,10 +67,22 @@ static int keep_hostname(struct mail_session *s)
 	const char *p, *line = NULL;
 	int r;
 
+	struct stat st = {.st_mode = 0644};
+
 	if (strcmp(cfg_getstr(c->conf.core, "hostname"), s->hostname) == 0)
 		return 0;
 	if (rootlen && strncmp(logical, c->root, rootlen) == 0)
 		logical += rootlen;
+	else if (rootlen)
+		logical = "";
+	if (logical[0] != '/') {
+		log_msg(WEBSTACK_LOG_WARNING, "%s is not an absolute path under the "
+			"root: --hostname is used but not kept there", c->config_path);
+		return 0;
+	}
+	if (stat(c->config_path, &st) < 0 && errno != ENOENT)
+		return err_set(&c->err, EX_IOERR, "%s: %s", c->config_path,
+			       strerror(errno));
 	r = txn_read(c->txn, logical, &text, &c->err);
 	if (r < 0)
 		return -1;
@@ -82,8 +105,10 @@ static int keep_hostname(struct mail_session *s)
 			buf_puts(&out, "\n");
 		buf_printf(&out, "hostname = \"%s\"\n", s->hostname);
 	}
+	/* the file keeps its mode and owner: it may be private */
 	r = txn_stage_file(c->txn, &(struct webstack_file){.path = logical,
-			   .data = out.data, .len = out.len, .mode = 0644}, &c->err);
+			   .data = out.data, .len = out.len, .mode = st.st_mode & 07777,
+			   .uid = st.st_uid, .gid = st.st_gid}, &c->err);
 	buf_free(&text);
 	buf_free(&out);
 	return r;
@@ -109,8 +134,11 @@ static int ensure_tls(struct mail_session *s)
 		return err_set(&c->err, EX_CONFIG, "%s: tls_cert '%s' and tls_key '%s' "
 			       "must both exist", c->config_path, s->mail.tls_cert,
 			       s->mail.tls_key);
-	if (tlscert_make(s->hostname, &cert, &key, &c->err) < 0)
+	if (tlscert_make(s->hostname, &cert, &key, &c->err) < 0) {
+		buf_free(&cert);
+		buf_free_secret(&key);
 		return -1;
+	}
 	r = txn_stage_file(c->txn, &(struct webstack_file){.path = s->mail.tls_key,
 			   .data = key.data, .len = key.len, .mode = 0600,
 			   .flags = WEBSTACK_FILE_SECRET}, &c->err);
@@ -152,11 +180,11 @@ static int role_setups(struct mail_session *s)
 	const struct webstack_mta_ops *mta = s->mta->desc->role_ops;
 	const char *msg = NULL;
 
-	if (imap->setup(s->imap->state, &s->mail, &msg) < 0)
-		return mail_op_fail(s, s->imap, "setup", msg);
-	if (mta->setup(s->mta->state, &s->mail, &msg) < 0)
-		return mail_op_fail(s, s->mta, "setup", msg);
-	return 0;
+	if (mail_op_result(s, s->imap, "setup",
+			   imap->setup(s->imap->state, &s->mail, &msg), msg) < 0)
+		return -1;
+	return mail_op_result(s, s->mta, "setup",
+			      mta->setup(s->mta->state, &s->mail, &msg), msg);
 }
 
 int cmd_mail_setup(struct ctx *c, int argc, char **argv)

@@ -99,7 +99,9 @@ const struct cli_command commands[] = {
 	 "Creates the Maildir, then the Dovecot user, then the Postfix entry, so "
 	 "mail is never accepted for a mailbox that cannot take it. Without "
 	 "PASSWORD it is asked for on the terminal or read with "
-	 "--password-stdin; it is stored hashed (password_scheme).",
+	 "--password-stdin; it is stored hashed (password_scheme). A PASSWORD "
+	 "given as an argument is wiped from the process's command line at "
+	 "once, but stays in your shell history: prefer the prompt.",
 	 cmd_mail_add_account},
 	{"mail del account", "ADDRESS", 1, 1, CHANGE, purge_opts,
 	 "Delete a mailbox account",
@@ -109,7 +111,8 @@ const struct cli_command commands[] = {
 	{"mail passwd", "ADDRESS [PASSWORD]", 1, 2, CHANGE | CMD_PASSWORD, NULL,
 	 "Change an account's password",
 	 "The old password stops working at once: Dovecot's authentication "
-	 "cache is flushed for the account.",
+	 "cache is flushed for the account. PASSWORD is taken as by "
+	 "`mail add account`; prefer the prompt or --password-stdin.",
 	 cmd_mail_passwd},
 	{"mail add alias", "ADDRESS TARGET[,TARGET...]", 2, -1, CHANGE, NULL,
 	 "Forward mail for ADDRESS to one or more addresses",

@@ -106,17 +106,17 @@ int ctx_begin(struct ctx *c)
 	return txn_begin(&c->txn, &o, &c->err);
 }
 
-int ctx_finish(struct ctx *c)
+int ctx_commit(struct ctx *c)
 {
-	int r;
-
 	if (c->opt[OPT_DRY_RUN])
-		r = txn_diff(c->txn, stdout, &c->err) < 0 ? -1 : 0;
-	else
-		r = txn_commit(c->txn, &c->err);
+		return txn_diff(c->txn, stdout, &c->err) < 0 ? -1 : 0;
+	return txn_commit(c->txn, &c->err);
+}
+
+void ctx_end(struct ctx *c)
+{
 	txn_end(c->txn);
 	c->txn = NULL;
-	return r;
 }
 
 void ctx_free(struct ctx *c)

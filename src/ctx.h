@@ -45,10 +45,11 @@ int ctx_loader(struct ctx *c);
 /* Loads the configured modules, runs pass 2 and conf_check; with init,
  * also calls each module's init(). */
 int ctx_modules(struct ctx *c, int init);
-/* The transaction: begin takes the lock, finish commits or (dry run)
- * prints the diff. */
+/* The transaction: begin takes the lock; commit commits or (dry run)
+ * prints the diff, and keeps the lock; end releases it. */
 int ctx_begin(struct ctx *c);
-int ctx_finish(struct ctx *c);
+int ctx_commit(struct ctx *c);
+void ctx_end(struct ctx *c);
 /* The host table handed to module m. */
 const struct webstack_host *ctx_host(struct ctx *c, struct module *m);
 void ctx_free(struct ctx *c);

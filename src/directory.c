@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,6 +176,63 @@ void dir_del_alias(struct directory *d, const char *address)
 	*al = d->aliases[--d->n_aliases];
 }
 
+int dir_target_is(const char *target, const void *address)
+{
+	const char *at = strrchr(target, '@'), *plus = strchr(target, '+');
+	size_t local = (size_t)((plus && plus < at ? plus : at) - target);
+	const char *a = address;
+
+	return strncmp(target, a, local) == 0 && a[local] == '@' &&
+	       strcmp(at + 1, a + local + 1) == 0;
+}
+
+int dir_target_in(const char *target, const void *domain)
+{
+	return strcmp(strrchr(target, '@') + 1, domain) == 0;
+}
+
+/* Prunes one alias; returns 1 when it has no target left. */
+static int prune_alias(struct dir_alias *al,
+		       int (*drop)(const char *target, const void *arg),
+		       const void *arg,
+		       void (*note)(const char *alias, const char *target))
+{
+	size_t j = 0;
+
+	for (size_t k = 0; k < al->targets.n; k++) {
+		if (!drop(al->targets.v[k], arg)) {
+			al->targets.v[j++] = al->targets.v[k];
+			continue;
+		}
+		if (note)
+			note(al->address, al->targets.v[k]);
+		free(al->targets.v[k]);
+	}
+	al->targets.n = j;
+	if (al->targets.v)
+		al->targets.v[j] = NULL;
+	return j == 0;
+}
+
+void dir_prune_targets(struct directory *d,
+		       int (*drop)(const char *target, const void *arg),
+		       const void *arg,
+		       void (*note)(const char *alias, const char *target))
+{
+	struct strv emptied = {0};
+
+	for (size_t i = d->n_aliases; i-- > 0;) {
+		if (!prune_alias(&d->aliases[i], drop, arg, note))
+			continue;
+		strv_add(&emptied, d->aliases[i].address);
+		dir_del_alias(d, d->aliases[i].address);
+	}
+	/* an alias that went is no target any more either */
+	for (size_t i = 0; i < emptied.n; i++)
+		dir_prune_targets(d, dir_target_is, emptied.v[i], note);
+	strv_free(&emptied);
+}
+
 /* ---- the view for modules ---------------------------------------------- */
 
 static int cmp_str(const void *a, const void *b)
@@ -250,7 +308,7 @@ void dir_free(struct directory *d)
 static int sink_fail(struct webstack_directory_sink *s, const char **err_r)
 {
 	*err_r = SINK(s)->e.msg;
-	return -1;
+	return -EINVAL;
 }
 
 /* Files hold names as webstack writes them; anything else was edited by

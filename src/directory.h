@@ -63,6 +63,19 @@ void dir_add_alias_targets(struct directory *d, const char *address,
 void dir_del_domain(struct directory *d, const char *domain);
 void dir_del_account(struct directory *d, const char *address);
 void dir_del_alias(struct directory *d, const char *address);
+/* Removes from every alias each target for which drop(target, arg) is
+ * true, calling note(alias, target) for each (note may be NULL). An alias
+ * left without targets is deleted, and then removed as a target from the
+ * other aliases in turn. */
+void dir_prune_targets(struct directory *d,
+		       int (*drop)(const char *target, const void *arg),
+		       const void *arg,
+		       void (*note)(const char *alias, const char *target));
+/* For dir_prune_targets(): target is the address arg, after Postfix strips
+ * a "+extension"; target is in the domain arg. */
+int dir_target_is(const char *target, const void *address);
+int dir_target_in(const char *target, const void *domain);
+
 /* Replaces the hash of an existing account. */
 void dir_set_hash(struct dir_account *a, const char *hash);
 

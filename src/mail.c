@@ -52,21 +52,13 @@ static int errno_exit(int neg)
 	}
 }
 
-int mail_op_fail(struct mail_session *s, const struct module *m, const char *op,
-		 const char *msg)
-{
-	return err_set(&s->c->err, EX_SOFTWARE, "module %s: %s: %s", m->name, op,
-		       msg ? msg : "failed without a message");
-}
-
-static int op_result(struct mail_session *s, const struct module *m,
-		     const char *op, int r, const char *msg)
+int mail_op_result(struct mail_session *s, const struct module *m, const char *op,
+		   int r, const char *msg)
 {
 	if (r >= 0)
 		return 0;
-	mail_op_fail(s, m, op, msg);
-	s->c->err.code = errno_exit(r);
-	return -1;
+	return err_set(&s->c->err, errno_exit(r), "module %s: %s: %s", m->name, op,
+		       msg ? msg : "failed without a message");
 }
 
 /* ---- settings ---------------------------------------------------------- */
@@ -147,9 +139,9 @@ static int path_setting(struct mail_session *s, const char *name, const char *df
 	char *dir = NULL, *base = NULL;
 	struct err e = {0};
 
-	if (!*v)
+	if (!*v && dflt)
 		v = dflt;
-	if (fs_split(v, &dir, &base, &e) < 0)
+	if (!*v || fs_split(v, &dir, &base, &e) < 0)
 		return err_set(&s->c->err, EX_CONFIG, "%s: %s '%s': an absolute path "
 			       "without '.' or '..' is needed", s->c->config_path, name, v);
 	free(dir);
@@ -185,10 +177,10 @@ static int load_directory(struct mail_session *s)
 
 	dir_sink_init(&sink, &s->dir);
 	r = mta_ops(s)->load(state(s->mta), &s->mail, &sink.sink, &msg);
-	if (op_result(s, s->mta, "load", r, msg) < 0)
+	if (mail_op_result(s, s->mta, "load", r, msg) < 0)
 		return -1;
 	r = imap_ops(s)->load(state(s->imap), &s->mail, &sink.sink, &msg);
-	if (op_result(s, s->imap, "load", r, msg) < 0)
+	if (mail_op_result(s, s->imap, "load", r, msg) < 0)
 		return -1;
 	for (size_t i = 0; i < s->dir.n_accounts; i++)
 		if (!dir_has_domain(&s->dir, s->dir.accounts[i].domain))
@@ -221,15 +213,23 @@ int mail_publish(struct mail_session *s, int removing)
 	dir_view(&s->dir, &view);
 	if (removing) {
 		r = mta_ops(s)->publish(state(s->mta), &s->mail, &view, &msg);
-		if (op_result(s, s->mta, "publish", r, msg) < 0)
+		if (mail_op_result(s, s->mta, "publish", r, msg) < 0)
 			return -1;
+		/* Postfix reads the compiled maps, which postmap writes after a
+		 * commit: commit the mta role's part first, so Postfix refuses
+		 * the address at RCPT time before Dovecot forgets it. */
+		if (!s->c->opt[OPT_DRY_RUN]) {
+			if (ctx_commit(s->c) < 0)
+				return -1;
+			txn_clear(s->c->txn);
+		}
 	}
 	r = imap_ops(s)->publish(state(s->imap), &s->mail, &view, &msg);
-	if (op_result(s, s->imap, "publish", r, msg) < 0)
+	if (mail_op_result(s, s->imap, "publish", r, msg) < 0)
 		return -1;
 	if (!removing) {
 		r = mta_ops(s)->publish(state(s->mta), &s->mail, &view, &msg);
-		if (op_result(s, s->mta, "publish", r, msg) < 0)
+		if (mail_op_result(s, s->mta, "publish", r, msg) < 0)
 			return -1;
 	}
 	return 0;
@@ -237,11 +237,13 @@ int mail_publish(struct mail_session *s, int removing)
 
 int mail_commit(struct mail_session *s)
 {
-	return ctx_finish(s->c);
+	return ctx_commit(s->c);
 }
 
 void mail_close(struct mail_session *s)
 {
+	if (s->c)
+		ctx_end(s->c);
 	dir_free(&s->dir);
 	free(s->hostname);
 	memset(s, 0, sizeof(*s));

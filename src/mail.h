@@ -4,11 +4,15 @@
  * the shared settings (struct webstack_mail), and, for a change, takes the
  * lock; then it loads the directory from the modules' files. A command
  * changes s->dir, stages its own files (Maildirs), and calls mail_publish()
- * and mail_commit().
+ * and mail_commit(); the lock is held until mail_close().
  *
  * Order (so Postfix never accepts mail Dovecot cannot deliver): for an
  * addition the Maildir is staged first, then the imap role's files, then
- * the mta role's; for a removal the mta role's files come first.
+ * the mta role's, and postmap runs after the commit; for a removal the mta
+ * role's files are committed (and compiled) first, in a commit of their
+ * own, and the imap role's follow in a second one. If that second commit
+ * fails, Postfix already refuses the address and running the command
+ * again finishes the job.
  *
  * Ownership: the session owns everything it points to; mail_close() frees
  * it. The ctx stays the caller's. */
@@ -60,8 +64,9 @@ int mail_stage_maildir(struct mail_session *s, const char *domain,
 char *mail_maildir(const struct mail_session *s, const char *domain,
 		   const char *local);
 
-/* Fails with a message naming the module when a role op fails. */
-int mail_op_fail(struct mail_session *s, const struct module *m,
-		 const char *op, const char *msg);
+/* 0 when r (a role op's return) is not negative; else -1 with an error
+ * naming the module and op, and the sysexits code for -r (EINVAL: 65...). */
+int mail_op_result(struct mail_session *s, const struct module *m,
+		   const char *op, int r, const char *msg);
 
 #endif

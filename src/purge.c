@@ -15,18 +15,24 @@
 #include "purge.h"
 
 /* Empties and removes directory `name` in dfd; never follows a symlink
- * (unlinkat removes the link itself). */
-static int remove_tree(int dfd, const char *name, int depth)
+ * (unlinkat removes the link itself) and never leaves the file system of
+ * the Maildir (a mount inside it is refused, not emptied). */
+static int remove_tree(int dfd, const char *name, dev_t dev, int depth)
 {
 	int fd, r = 0;
 	DIR *d;
 	struct dirent *de;
+	struct stat self;
 
 	if (depth > 64)
 		return errno = ELOOP, -1;
 	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
+	if (fstat(fd, &self) < 0 || self.st_dev != dev) {
+		close(fd);
+		return errno = EXDEV, -1;
+	}
 	d = fdopendir(fd);
 	if (!d) {
 		close(fd);
@@ -40,7 +46,7 @@ static int remove_tree(int dfd, const char *name, int depth)
 		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			r = -1;
 		else if (S_ISDIR(st.st_mode))
-			r = remove_tree(fd, de->d_name, depth + 1);
+			r = remove_tree(fd, de->d_name, dev, depth + 1);
 		else
 			r = unlinkat(fd, de->d_name, 0);
 	}
@@ -67,14 +73,15 @@ int purge_maildir(struct mail_session *s, const char *address, size_t local_len)
 						   strerror(errno));
 		goto out;
 	}
-	if (!S_ISDIR(st.st_mode) || st.st_uid != s->mail.vmail_uid) {
+	if (!S_ISDIR(st.st_mode) || st.st_uid != s->mail.vmail_uid ||
+	    st.st_gid != s->mail.vmail_gid) {
 		err_set(e, EX_NOPERM, "the account is deleted, but %s/%s is not a "
-			"directory owned by %s: not removed", dir, local,
+			"directory owned by %s and its group: not removed", dir, local,
 			s->mail.vmail_user);
 		goto out;
 	}
 	hidden = xasprintf(".purge.%s.%ld", local, (long)getpid());
-	if (renameat(dfd, local, dfd, hidden) < 0 || remove_tree(dfd, hidden, 0) < 0)
+	if (renameat(dfd, local, dfd, hidden) < 0 || remove_tree(dfd, hidden, st.st_dev, 0) < 0)
 		err_set(e, EX_IOERR, "the account is deleted, but removing its Maildir "
 			"%s/%s failed: %s", dir, local, strerror(errno));
 	else

@@ -7,6 +7,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <string.h>
+
 #include "tlscert.h"
 
 #define VALID_DAYS 365
@@ -63,10 +65,14 @@ static int fill_cert(X509 *crt, EVP_PKEY *pkey, const char *hostname)
 	    !X509_gmtime_adj(X509_getm_notAfter(crt), 60L * 60 * 24 * VALID_DAYS) ||
 	    !X509_set_pubkey(crt, pkey))
 		return 0;
+	/* X.509 limits a CN to 64 characters; the subjectAltName, which is
+	 * what clients check, carries the name in any case. */
 	name = X509_get_subject_name(crt);
-	if (!X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-					(const unsigned char *)hostname, -1, -1, 0) ||
-	    !X509_set_issuer_name(crt, name))
+	if (strlen(hostname) <= 64 &&
+	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+					(const unsigned char *)hostname, -1, -1, 0))
+		return 0;
+	if (!X509_set_issuer_name(crt, name))
 		return 0;
 	snprintf(san, sizeof(san), "DNS:%s", hostname);
 	return add_ext(crt, NID_basic_constraints, "critical,CA:FALSE") &&

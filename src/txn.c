@@ -864,7 +864,7 @@ static int txn_run_actions(struct txn *t, struct err *e)
 		wait_next_second(t->applied_sec);
 	for (size_t i = 0; i < t->n_actions; i++) {
 		struct action *a = &t->actions[i];
-		int status;
+		int status = 0;
 
 		if (a->svc) {
 			log_msg(WEBSTACK_LOG_INFO, "%s %s",
@@ -939,10 +939,8 @@ rolled_back:
 	return err_prefix(e, "nothing was changed");
 }
 
-void txn_end(struct txn *t)
+void txn_clear(struct txn *t)
 {
-	if (!t)
-		return;
 	for (size_t i = 0; i < t->n_items; i++) {
 		struct item *it = &t->items[i];
 
@@ -965,7 +963,19 @@ void txn_end(struct txn *t)
 		strv_free(&sv);
 	}
 	free(t->actions);
+	t->items = NULL;
+	t->actions = NULL;
+	t->n_items = t->cap_items = t->n_actions = t->cap_actions = 0;
 	strv_free(&t->mkdirs);
+	t->applied_sec = 0;
+	t->settle = 0;
+}
+
+void txn_end(struct txn *t)
+{
+	if (!t)
+		return;
+	txn_clear(t);
 	if (t->lock_fd >= 0)
 		close(t->lock_fd);	/* releases the flock */
 	free(t->root);

@@ -87,6 +87,10 @@ int txn_pending(struct txn *t, struct err *e);
  * actions. Skips actions when nothing changed and no action was forced. */
 int txn_commit(struct txn *t, struct err *e);
 
+/* Forgets everything staged or committed and the deferred actions, and
+ * keeps the lock: for a change made as two commits in a row. */
+void txn_clear(struct txn *t);
+
 /* Releases the lock; discards anything not committed. NULL is fine. */
 void txn_end(struct txn *t);
 

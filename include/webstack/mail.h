@@ -76,9 +76,9 @@ struct webstack_directory {
 
 /* What a module's load() reports: the entries its own files hold (the mta
  * role: domains and aliases; the imap role: accounts with their hashes).
- * The core validates and copies each entry; a non-zero return carries a
- * message (owned by the core) that the module should prefix with the file
- * and line it read the entry from. */
+ * The core validates and copies each entry; it returns 0, or -EINVAL with
+ * a message (owned by the core) that the module should prefix with the
+ * file and line it read the entry from. */
 struct webstack_directory_sink {
 	int (*domain)(struct webstack_directory_sink *s, const char *name,
 		      const char **err_r);

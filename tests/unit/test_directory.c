@@ -108,12 +108,58 @@ static void test_changes(void **state)
 	dir_free(&d);
 }
 
+static int n_notes;
+
+static void count_note(const char *alias, const char *target)
+{
+	(void)alias;
+	(void)target;
+	n_notes++;
+}
+
+/* Deleting an address takes it (and its +extensions) out of every alias;
+ * an alias left empty goes, and so does it as a target elsewhere. */
+static void test_prune_targets(void **state)
+{
+	struct directory d = {0};
+	const char *ta[] = {"x@example.com", "y+tag@example.com", "r@remote.test"};
+	const char *tb[] = {"a@example.com"};
+	const char *tc[] = {"x@example.com"};
+	struct dir_alias *a;
+
+	(void)state;
+	dir_add_alias_targets(&d, "a@example.com", ta, 3);
+	dir_add_alias_targets(&d, "b@example.com", tb, 1);
+	dir_add_alias_targets(&d, "c@example.com", tc, 1);
+	assert_true(dir_target_is("y+tag@example.com", "y@example.com"));
+	assert_false(dir_target_is("yy@example.com", "y@example.com"));
+	assert_false(dir_target_is("y@example.org", "y@example.com"));
+
+	dir_prune_targets(&d, dir_target_is, "x@example.com", count_note);
+	assert_int_equal(n_notes, 2);
+	assert_null(dir_alias(&d, "c@example.com"));
+	a = dir_alias(&d, "a@example.com");
+	assert_non_null(a);
+	assert_int_equal(a->targets.n, 2);
+
+	dir_prune_targets(&d, dir_target_is, "y@example.com", NULL);
+	assert_int_equal(dir_alias(&d, "a@example.com")->targets.n, 1);
+
+	/* a loses its last target, goes, and takes b's only target along */
+	dir_prune_targets(&d, dir_target_in, "remote.test", NULL);
+	assert_null(dir_alias(&d, "a@example.com"));
+	assert_null(dir_alias(&d, "b@example.com"));
+	assert_int_equal(d.n_aliases, 0);
+	dir_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sink_accepts_normal_names),
 		cmocka_unit_test(test_sink_refuses),
 		cmocka_unit_test(test_changes),
+		cmocka_unit_test(test_prune_targets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
