@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "commands.h"
+#include "dkimkey.h"
 #include "log.h"
+#include "maildkim.h"
 #include "mail.h"
 #include "password.h"
 #include "purge.h"
@@ -24,6 +26,7 @@ struct change {
 	const char *done;	/* notice after the commit */
 	int noop;		/* nothing to change: say so, exit 0 */
 	int purge;		/* del account --purge */
+	const char *selector;	/* dkim retire */
 };
 
 static int run_change(struct ctx *c, struct change *ch)
@@ -81,7 +84,16 @@ static int apply_add_domain(struct mail_session *s, struct change *ch)
 			       "mail domains",
 			       ch->name);
 	dir_add_domain(&s->dir, ch->name);
-	return mail_stage_domain_dir(s, ch->name);
+	if (mail_stage_domain_dir(s, ch->name) < 0)
+		return -1;
+	/* keys kept from an earlier life of the domain sign again */
+	if (maildkim_load_domain(s, ch->name) < 0)
+		return -1;
+	dir_dkim_mark_signing(&s->dir);
+	for (size_t i = 0; i < s->dir.n_dkim; i++)
+		if (strcmp(s->dir.dkim[i].domain, ch->name) == 0)
+			return 0;
+	return maildkim_new_generation(s, ch->name);
 }
 
 static int apply_del_domain(struct mail_session *s, struct change *ch)
@@ -356,5 +368,51 @@ int cmd_mail_del_alias(struct ctx *c, int argc, char **argv)
 	(void)argc;
 	if (address_arg(c, argv[0], name, &ch.local_len))
 		return c->err.code;
+	return run_change(c, &ch);
+}
+
+/* ---- DKIM keys ------------------------------------------------------ */
+
+static int apply_dkim_rotate(struct mail_session *s, struct change *ch)
+{
+	if (!dir_has_domain(&s->dir, ch->name))
+		return no_domain(s, ch->name);
+	return maildkim_new_generation(s, ch->name);
+}
+
+static int apply_dkim_retire(struct mail_session *s, struct change *ch)
+{
+	if (!dir_has_domain(&s->dir, ch->name))
+		return no_domain(s, ch->name);
+	return maildkim_retire(s, ch->name, ch->selector);
+}
+
+int cmd_mail_dkim_rotate(struct ctx *c, int argc, char **argv)
+{
+	char name[VALIDATE_DOMAIN_MAX + 1];
+	struct change ch = {.apply = apply_dkim_rotate, .name = name,
+			    .done = "new DKIM keys sign for"};
+	(void)argc;
+	return domain_arg(c, argv[0], name) ? c->err.code : run_change(c, &ch);
+}
+
+int cmd_mail_dkim_retire(struct ctx *c, int argc, char **argv)
+{
+	char name[VALIDATE_DOMAIN_MAX + 1];
+	struct change ch = {.apply = apply_dkim_retire, .name = name,
+			    .selector = argv[1], .removing = 1,
+			    .done = "retired a DKIM key of"};
+	char gen[DKIM_GEN_MAX];
+	enum dkim_alg alg;
+
+	(void)argc;
+	if (domain_arg(c, argv[0], name))
+		return c->err.code;
+	if (dkimkey_parse_selector(argv[1], gen, &alg) < 0) {
+		err_set(&c->err, EX_DATAERR, "'%s' is not a DKIM selector webstack "
+			"made (like ws20261126-rsa): see `webstack mail dkim show %s`",
+			argv[1], name);
+		return ctx_fail(c);
+	}
 	return run_change(c, &ch);
 }

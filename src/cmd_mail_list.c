@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "dkimkey.h"
 #include "json.h"
 #include "mail.h"
 #include "validate.h"
@@ -95,6 +96,42 @@ static void print_aliases(struct mail_session *s, struct json *j, const char *do
 	}
 }
 
+/* The DKIM keys of one domain with the TXT record each needs. */
+static void print_dkim(struct mail_session *s, struct json *j, const char *domain)
+{
+	for (size_t i = 0; i < s->dir.n_dkim; i++) {
+		const struct dir_dkim *k = &s->dir.dkim[i];
+		const char *alg = dkimkey_alg_name((enum dkim_alg)k->alg);
+		char *name, *record;
+
+		if (strcmp(k->domain, domain) != 0)
+			continue;
+		name = xasprintf("%s._domainkey.%s", k->selector, k->domain);
+		record = xasprintf("v=DKIM1; k=%s; p=%s", alg, k->pub);
+		if (j) {
+			json_obj_begin(j);
+			json_key(j, "selector");
+			json_str(j, k->selector);
+			json_key(j, "algorithm");
+			json_str(j, alg);
+			json_key(j, "signing");
+			json_bool(j, k->signing);
+			json_key(j, "key");
+			json_str(j, k->path);
+			json_key(j, "name");
+			json_str(j, name);
+			json_key(j, "txt");
+			json_str(j, record);
+			json_obj_end(j);
+		} else {
+			printf("%s %s %s\n  %s TXT \"%s\"\n", k->selector, alg,
+			       k->signing ? "signing" : "published", name, record);
+		}
+		free(name);
+		free(record);
+	}
+}
+
 typedef void print_fn(struct mail_session *s, struct json *j, const char *domain);
 
 static int list(struct ctx *c, int argc, char **argv, print_fn *print)
@@ -127,6 +164,11 @@ static int list(struct ctx *c, int argc, char **argv, print_fn *print)
 	}
 	mail_close(&s);
 	return 0;
+}
+
+int cmd_mail_dkim_show(struct ctx *c, int argc, char **argv)
+{
+	return list(c, argc, argv, print_dkim);
 }
 
 int cmd_mail_list_domains(struct ctx *c, int argc, char **argv)

@@ -129,6 +129,20 @@ const struct cli_command commands[] = {
 	 cmd_mail_list_accounts},
 	{"mail list aliases", "[DOMAIN]", 0, 1, CMD_JSON, NULL,
 	 "List the aliases and their targets", NULL, cmd_mail_list_aliases},
+	{"mail dkim show", "DOMAIN", 1, 1, CMD_JSON, NULL,
+	 "Show a domain's DKIM keys and their DNS records",
+	 "Every key on disk is listed with its TXT record (publish them all); "
+	 "the newest generation signs.",
+	 cmd_mail_dkim_show},
+	{"mail dkim rotate", "DOMAIN", 1, 1, CHANGE, NULL,
+	 "Make a new generation of DKIM keys for DOMAIN",
+	 "A new RSA and a new Ed25519 key sign from now on; the old ones stay "
+	 "published until `mail dkim retire`. Publish the new records before "
+	 "the first mail is signed with them.",
+	 cmd_mail_dkim_rotate},
+	{"mail dkim retire", "DOMAIN SELECTOR", 2, 2, CHANGE, NULL,
+	 "Remove a DKIM key that no longer signs",
+	 "Refuses a key of the signing generation.", cmd_mail_dkim_retire},
 	{"__complete", "WORDS...", 0, -1, CMD_HIDDEN, NULL,
 	 "Print the words that may follow WORDS (for bash completion)", NULL,
 	 cmd_complete},

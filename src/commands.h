@@ -23,5 +23,8 @@ int cmd_mail_del_alias(struct ctx *c, int argc, char **argv);
 int cmd_mail_list_domains(struct ctx *c, int argc, char **argv);
 int cmd_mail_list_accounts(struct ctx *c, int argc, char **argv);
 int cmd_mail_list_aliases(struct ctx *c, int argc, char **argv);
+int cmd_mail_dkim_show(struct ctx *c, int argc, char **argv);
+int cmd_mail_dkim_rotate(struct ctx *c, int argc, char **argv);
+int cmd_mail_dkim_retire(struct ctx *c, int argc, char **argv);
 
 #endif

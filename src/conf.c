@@ -88,6 +88,8 @@ RANGE_VALIDATOR(validate_cost, 4, 31)
 RANGE_VALIDATOR(validate_lock_timeout, 0, 3600)
 RANGE_VALIDATOR(validate_min_length, 1, 72)
 RANGE_VALIDATOR(validate_size_limit, 1024, 2147483647)
+/* RFC 8301: at least 1024, SHOULD 2048; over 4096 no longer fits DNS well */
+RANGE_VALIDATOR(validate_rsa_bits, 2048, 4096)
 
 static int validate_service_title(cfg_t *cfg, cfg_opt_t *opt)
 {
@@ -124,6 +126,9 @@ static cfg_opt_t core_opts[] = {
 	CFG_STR("tls_cert", "", CFGF_NONE),
 	CFG_STR("tls_key", "", CFGF_NONE),
 	CFG_INT("message_size_limit", 10485760, CFGF_NONE),
+	CFG_STR("dkim_dir", "/etc/postfix/dkim", CFGF_NONE),
+	CFG_STR("dkim_key_group", "opendkim", CFGF_NONE),
+	CFG_INT("dkim_rsa_bits", 2048, CFGF_NONE),
 	CFG_STR("password_scheme", "ARGON2ID", CFGF_NONE),
 	CFG_INT("password_min_length", 8, CFGF_NONE),
 	CFG_INT("argon2_opslimit", 3, CFGF_NONE),
@@ -147,6 +152,7 @@ static void set_validators(cfg_t *cfg)
 	cfg_set_validate_func(cfg, "lock_timeout", validate_lock_timeout);
 	cfg_set_validate_func(cfg, "password_min_length", validate_min_length);
 	cfg_set_validate_func(cfg, "message_size_limit", validate_size_limit);
+	cfg_set_validate_func(cfg, "dkim_rsa_bits", validate_rsa_bits);
 	cfg_set_validate_func(cfg, "service", validate_service_title);
 }
 

@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "directory.h"
+#include "dkimkey.h"
 #include "validate.h"
 
 #define GROW(arr, n, cap)                                                      \
@@ -233,6 +234,64 @@ void dir_prune_targets(struct directory *d,
 	strv_free(&emptied);
 }
 
+/* ---- DKIM keys ---------------------------------------------------------- */
+
+void dir_add_dkim(struct directory *d, const char *domain, const char *selector,
+		  int alg, const char *path, const char *pub)
+{
+	GROW(d->dkim, d->n_dkim, d->cap_dkim);
+	d->dkim[d->n_dkim++] = (struct dir_dkim){xstrdup(domain), xstrdup(selector),
+						 xstrdup(path), xstrdup(pub), alg, 0};
+}
+
+struct dir_dkim *dir_dkim_find(const struct directory *d, const char *domain,
+			       const char *selector)
+{
+	for (size_t i = 0; i < d->n_dkim; i++)
+		if (strcmp(d->dkim[i].domain, domain) == 0 &&
+		    strcmp(d->dkim[i].selector, selector) == 0)
+			return &d->dkim[i];
+	return NULL;
+}
+
+static void dkim_free(struct dir_dkim *k)
+{
+	free(k->domain);
+	free(k->selector);
+	free(k->path);
+	free(k->pub);
+}
+
+void dir_del_dkim(struct directory *d, const char *domain, const char *selector)
+{
+	struct dir_dkim *k = dir_dkim_find(d, domain, selector);
+
+	if (!k)
+		return;
+	dkim_free(k);
+	*k = d->dkim[--d->n_dkim];
+}
+
+/* The generation is the selector up to its '-' (dkimkey.h). */
+static int same_gen_or_newer(const char *a, const char *b)
+{
+	size_t la = strcspn(a, "-"), lb = strcspn(b, "-");
+	int c = strncmp(a, b, la < lb ? la : lb);
+
+	return c != 0 ? c : (int)la - (int)lb;
+}
+
+void dir_dkim_mark_signing(struct directory *d)
+{
+	for (size_t i = 0; i < d->n_dkim; i++) {
+		d->dkim[i].signing = 1;
+		for (size_t j = 0; j < d->n_dkim && d->dkim[i].signing; j++)
+			if (strcmp(d->dkim[j].domain, d->dkim[i].domain) == 0 &&
+			    same_gen_or_newer(d->dkim[j].selector, d->dkim[i].selector) > 0)
+				d->dkim[i].signing = 0;
+	}
+}
+
 /* ---- the view for modules ---------------------------------------------- */
 
 static int cmp_str(const void *a, const void *b)
@@ -244,6 +303,14 @@ static int cmp_account(const void *a, const void *b)
 {
 	return strcmp(((const struct dir_account *)a)->address,
 		      ((const struct dir_account *)b)->address);
+}
+
+static int cmp_dkim(const void *a, const void *b)
+{
+	const struct dir_dkim *x = a, *y = b;
+	int c = strcmp(x->domain, y->domain);
+
+	return c ? c : strcmp(x->selector, y->selector);
 }
 
 static int cmp_alias(const void *a, const void *b)
@@ -260,8 +327,21 @@ void dir_view(struct directory *d, struct webstack_directory *view)
 		qsort(d->accounts, d->n_accounts, sizeof(*d->accounts), cmp_account);
 	if (d->n_aliases)
 		qsort(d->aliases, d->n_aliases, sizeof(*d->aliases), cmp_alias);
+	if (d->n_dkim)
+		qsort(d->dkim, d->n_dkim, sizeof(*d->dkim), cmp_dkim);
 	free(d->v_accounts);
 	free(d->v_aliases);
+	free(d->v_dkim);
+	d->v_dkim = xmalloc((d->n_dkim + 1) * sizeof(*d->v_dkim));
+	for (size_t i = 0; i < d->n_dkim; i++)
+		d->v_dkim[i] = (struct webstack_dkim_key){
+			.domain = d->dkim[i].domain,
+			.selector = d->dkim[i].selector,
+			.algorithm = dkimkey_alg_name((enum dkim_alg)d->dkim[i].alg),
+			.key_path = d->dkim[i].path,
+			.public_key = d->dkim[i].pub,
+			.signing = d->dkim[i].signing,
+		};
 	d->v_accounts = xmalloc((d->n_accounts + 1) * sizeof(*d->v_accounts));
 	d->v_aliases = xmalloc((d->n_aliases + 1) * sizeof(*d->v_aliases));
 	for (size_t i = 0; i < d->n_accounts; i++)
@@ -284,6 +364,8 @@ void dir_view(struct directory *d, struct webstack_directory *view)
 		.n_accounts = d->n_accounts,
 		.aliases = d->v_aliases,
 		.n_aliases = d->n_aliases,
+		.dkim_keys = d->v_dkim,
+		.n_dkim_keys = d->n_dkim,
 	};
 }
 
@@ -296,8 +378,12 @@ void dir_free(struct directory *d)
 	for (size_t i = 0; i < d->n_aliases; i++)
 		alias_free(&d->aliases[i]);
 	free(d->aliases);
+	for (size_t i = 0; i < d->n_dkim; i++)
+		dkim_free(&d->dkim[i]);
+	free(d->dkim);
 	free(d->v_accounts);
 	free(d->v_aliases);
+	free(d->v_dkim);
 	memset(d, 0, sizeof(*d));
 }
 

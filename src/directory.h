@@ -27,16 +27,25 @@ struct dir_alias {
 	struct strv targets;	/* normalised addresses, unique, in order */
 };
 
+struct dir_dkim {
+	char *domain, *selector, *path, *pub;
+	int alg;		/* enum dkim_alg */
+	int signing;
+};
+
 struct directory {
 	struct strv domains;
 	struct dir_account *accounts;
 	size_t n_accounts, cap_accounts;
 	struct dir_alias *aliases;
 	size_t n_aliases, cap_aliases;
+	struct dir_dkim *dkim;
+	size_t n_dkim, cap_dkim;
 
 	/* The view handed to modules (rebuilt by dir_view()). */
 	struct webstack_account *v_accounts;
 	struct webstack_alias *v_aliases;
+	struct webstack_dkim_key *v_dkim;
 };
 
 /* A sink that fills dir; e receives the reason an entry was refused. */
@@ -78,6 +87,15 @@ int dir_target_in(const char *target, const void *domain);
 
 /* Replaces the hash of an existing account. */
 void dir_set_hash(struct dir_account *a, const char *hash);
+
+/* DKIM keys (dkimkey.h): adding copies the strings; the signing flags are
+ * set per domain by dir_dkim_mark_signing() (the newest generation). */
+void dir_add_dkim(struct directory *d, const char *domain, const char *selector,
+		  int alg, const char *path, const char *pub);
+void dir_del_dkim(struct directory *d, const char *domain, const char *selector);
+struct dir_dkim *dir_dkim_find(const struct directory *d, const char *domain,
+			       const char *selector);
+void dir_dkim_mark_signing(struct directory *d);
 
 /* Sorts everything by name and fills view for the modules. */
 void dir_view(struct directory *d, struct webstack_directory *view);

@@ -13,6 +13,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "mail.h"
+#include "maildkim.h"
 #include "roles.h"
 #include "validate.h"
 
@@ -181,6 +182,8 @@ static int load_directory(struct mail_session *s)
 		return -1;
 	r = imap_ops(s)->load(state(s->imap), &s->mail, &sink.sink, &msg);
 	if (mail_op_result(s, s->imap, "load", r, msg) < 0)
+		return -1;
+	if (maildkim_load(s) < 0)
 		return -1;
 	for (size_t i = 0; i < s->dir.n_accounts; i++)
 		if (!dir_has_domain(&s->dir, s->dir.accounts[i].domain))

@@ -65,6 +65,17 @@ struct webstack_alias {
 	size_t n_targets;
 };
 
+/* A domain's DKIM signing key. Every key on disk is published in DNS; the
+ * keys of the newest generation sign. */
+struct webstack_dkim_key {
+	const char *domain;
+	const char *selector;	/* "ws20261126-rsa", "ws20261126-ed25519" */
+	const char *algorithm;	/* the record's k=: "rsa" or "ed25519" */
+	const char *key_path;	/* PEM private key (logical path) */
+	const char *public_key;	/* the record's p= (base64) */
+	int signing;		/* 1: signs new mail */
+};
+
 struct webstack_directory {
 	const char *const *domains;
 	size_t n_domains;
@@ -72,6 +83,8 @@ struct webstack_directory {
 	size_t n_accounts;
 	const struct webstack_alias *aliases;
 	size_t n_aliases;
+	const struct webstack_dkim_key *dkim_keys;	/* sorted by domain, selector */
+	size_t n_dkim_keys;
 };
 
 /* What a module's load() reports: the entries its own files hold (the mta

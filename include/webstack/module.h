@@ -42,6 +42,9 @@
  * CHANGELOG
  *	2026-11-25  1.0  First version: descriptor, host table, the roles mta,
  *	                 imap, dns, firewall, av, spam and dkim.
+ *	2026-11-26  1.0  Still unreleased, so amended: the mta and imap roles
+ *	                 gain load() and the directory sink; the directory
+ *	                 carries the domains' DKIM keys.
  *
  * SEE ALSO
  *	webstack/host.h, webstack/role-*.h, webstack-module(3)
