@@ -239,9 +239,14 @@ void dir_prune_targets(struct directory *d,
 void dir_add_dkim(struct directory *d, const char *domain, const char *selector,
 		  int alg, const char *path, const char *pub)
 {
+	struct dir_dkim *k;
+	enum dkim_alg parsed;
+
 	GROW(d->dkim, d->n_dkim, d->cap_dkim);
-	d->dkim[d->n_dkim++] = (struct dir_dkim){xstrdup(domain), xstrdup(selector),
-						 xstrdup(path), xstrdup(pub), alg, 0};
+	k = &d->dkim[d->n_dkim++];
+	*k = (struct dir_dkim){.domain = xstrdup(domain), .selector = xstrdup(selector),
+			       .path = xstrdup(path), .pub = xstrdup(pub), .alg = alg};
+	dkimkey_parse_selector(selector, k->gen, &parsed);
 }
 
 struct dir_dkim *dir_dkim_find(const struct directory *d, const char *domain,
@@ -272,22 +277,13 @@ void dir_del_dkim(struct directory *d, const char *domain, const char *selector)
 	*k = d->dkim[--d->n_dkim];
 }
 
-/* The generation is the selector up to its '-' (dkimkey.h). */
-static int same_gen_or_newer(const char *a, const char *b)
-{
-	size_t la = strcspn(a, "-"), lb = strcspn(b, "-");
-	int c = strncmp(a, b, la < lb ? la : lb);
-
-	return c != 0 ? c : (int)la - (int)lb;
-}
-
 void dir_dkim_mark_signing(struct directory *d)
 {
 	for (size_t i = 0; i < d->n_dkim; i++) {
 		d->dkim[i].signing = 1;
 		for (size_t j = 0; j < d->n_dkim && d->dkim[i].signing; j++)
 			if (strcmp(d->dkim[j].domain, d->dkim[i].domain) == 0 &&
-			    same_gen_or_newer(d->dkim[j].selector, d->dkim[i].selector) > 0)
+			    strcmp(d->dkim[j].gen, d->dkim[i].gen) > 0)
 				d->dkim[i].signing = 0;
 	}
 }

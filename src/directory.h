@@ -15,6 +15,7 @@
 
 #include <webstack/mail.h>
 
+#include "dkimkey.h"
 #include "err.h"
 #include "strv.h"
 
@@ -29,6 +30,7 @@ struct dir_alias {
 
 struct dir_dkim {
 	char *domain, *selector, *path, *pub;
+	char gen[DKIM_GEN_MAX];	/* the selector's generation (dkimkey.h) */
 	int alg;		/* enum dkim_alg */
 	int signing;
 };
@@ -88,8 +90,9 @@ int dir_target_in(const char *target, const void *domain);
 /* Replaces the hash of an existing account. */
 void dir_set_hash(struct dir_account *a, const char *hash);
 
-/* DKIM keys (dkimkey.h): adding copies the strings; the signing flags are
- * set per domain by dir_dkim_mark_signing() (the newest generation). */
+/* DKIM keys (dkimkey.h): adding copies the strings, the selector must be
+ * one dkimkey_parse_selector() takes; the signing flags are set per domain
+ * by dir_dkim_mark_signing() (the newest generation). */
 void dir_add_dkim(struct directory *d, const char *domain, const char *selector,
 		  int alg, const char *path, const char *pub);
 void dir_del_dkim(struct directory *d, const char *domain, const char *selector);

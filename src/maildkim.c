@@ -111,7 +111,7 @@ int maildkim_new_generation(struct mail_session *s, const char *domain)
 
 	for (size_t i = 0; i < s->dir.n_dkim; i++)
 		if (strcmp(s->dir.dkim[i].domain, domain) == 0)
-			strv_add(&gens, s->dir.dkim[i].selector); /* "gen-alg" > gen */
+			strv_add(&gens, s->dir.dkim[i].gen);
 	r = dkimkey_next_generation((const char *const *)gens.v, gens.n,
 				    (long)time(NULL), gen, &s->c->err);
 	strv_free(&gens);

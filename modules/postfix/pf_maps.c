@@ -279,9 +279,11 @@ void pf_maps_status(struct pf_state *st, struct webstack_report *r)
 
 		if (!path)
 			return;
+		int stale = map_stale(st, path);
+
 		snprintf(check, sizeof(check), "map %s", map_names[i]);
-		r->item(r, check, map_stale(st, path) ? "missing or older than its "
-			"source: run `webstack mail setup`" : "compiled", !map_stale(st, path));
+		r->item(r, check, stale ? "missing or older than its source: run "
+			"`webstack mail setup`" : "compiled", !stale);
 		free(path);
 	}
 }
