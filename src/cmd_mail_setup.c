@@ -180,6 +180,9 @@ static int role_setups(struct mail_session *s)
 	const struct webstack_mta_ops *mta = s->mta->desc->role_ops;
 	const char *msg = NULL;
 
+	/* the filters first: the MTA's setup names their milters */
+	if (mail_filter_setups(s) < 0)
+		return -1;
 	if (mail_op_result(s, s->imap, "setup",
 			   imap->setup(s->imap->state, &s->mail, &msg), msg) < 0)
 		return -1;

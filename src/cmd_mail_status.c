@@ -135,6 +135,14 @@ int cmd_mail_status(struct ctx *c, int argc, char **argv)
 		    ->status(s.imap->state, &s.mail, &st.report, &msg);
 	if (r < 0)
 		status_item(&st.report, s.imap->name, msg ? msg : "status failed", 0);
+	for (size_t i = 0; i < s.n_filters; i++) {
+		const struct mail_filter *f = &s.filters[i];
+
+		if (f->ops.status &&
+		    f->ops.status(f->mod->state, &s.mail, &st.report, &msg) < 0)
+			status_item(&st.report, f->mod->name,
+				    msg ? msg : "status failed", 0);
+	}
 	count_items(&s, &st);
 	cert_item(&s, &st);
 	r = print_status(c, &st);

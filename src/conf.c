@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
 #include "buf.h"
 #include "roles.h"
@@ -91,6 +92,23 @@ RANGE_VALIDATOR(validate_size_limit, 1024, 2147483647)
 /* RFC 8301: at least 1024, SHOULD 2048; over 4096 no longer fits DNS well */
 RANGE_VALIDATOR(validate_rsa_bits, 2048, 4096)
 
+/* Literal IPv4 or IPv6 addresses: they go into SPF and A/AAAA records. */
+static int validate_addresses(cfg_t *cfg, cfg_opt_t *opt)
+{
+	for (unsigned i = 0; i < cfg_opt_size(opt); i++) {
+		const char *v = cfg_opt_getnstr(opt, i);
+		unsigned char bin[16];
+
+		if (inet_pton(AF_INET, v, bin) != 1 &&
+		    inet_pton(AF_INET6, v, bin) != 1) {
+			cfg_error(cfg, "public_addresses: '%s' is not an IPv4 or "
+				  "IPv6 address", v);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int validate_service_title(cfg_t *cfg, cfg_opt_t *opt)
 {
 	cfg_t *sec = cfg_opt_getnsec(opt, cfg_opt_size(opt) - 1);
@@ -126,6 +144,7 @@ static cfg_opt_t core_opts[] = {
 	CFG_STR("tls_cert", "", CFGF_NONE),
 	CFG_STR("tls_key", "", CFGF_NONE),
 	CFG_INT("message_size_limit", 10485760, CFGF_NONE),
+	CFG_STR_LIST("public_addresses", "{}", CFGF_NONE),
 	CFG_STR("dkim_dir", "/etc/postfix/dkim", CFGF_NONE),
 	CFG_STR("dkim_key_group", "opendkim", CFGF_NONE),
 	CFG_INT("dkim_rsa_bits", 2048, CFGF_NONE),
@@ -153,6 +172,7 @@ static void set_validators(cfg_t *cfg)
 	cfg_set_validate_func(cfg, "password_min_length", validate_min_length);
 	cfg_set_validate_func(cfg, "message_size_limit", validate_size_limit);
 	cfg_set_validate_func(cfg, "dkim_rsa_bits", validate_rsa_bits);
+	cfg_set_validate_func(cfg, "public_addresses", validate_addresses);
 	cfg_set_validate_func(cfg, "service", validate_service_title);
 }
 

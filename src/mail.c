@@ -88,6 +88,39 @@ static int find_roles(struct mail_session *s)
 	return 0;
 }
 
+/* The filter roles, in the order the MTA calls their milters: mail is
+ * checked for viruses and spam before it is signed. */
+static const enum webstack_role filter_roles[] = {
+	WEBSTACK_ROLE_AV, WEBSTACK_ROLE_SPAM, WEBSTACK_ROLE_DKIM};
+
+static void find_filters(struct mail_session *s)
+{
+	struct loader *ld = &s->c->loader;
+
+	s->dns = loader_find_role(ld, WEBSTACK_ROLE_DNS);
+	s->filters = xmalloc((ld->n_mods + 1) * sizeof(*s->filters));
+	memset(s->filters, 0, (ld->n_mods + 1) * sizeof(*s->filters));
+	for (size_t r = 0; r < sizeof(filter_roles) / sizeof(filter_roles[0]); r++)
+		for (size_t i = 0; i < ld->n_mods; i++) {
+			struct module *m = ld->mods[i];
+			struct mail_filter *f = &s->filters[s->n_filters];
+			size_t n = m->desc->role_ops_size;
+			const char *const *list;
+
+			if (m->desc->role != filter_roles[r])
+				continue;
+			f->mod = m;
+			/* fields past the module's recorded size count as NULL */
+			memcpy(&f->ops, m->desc->role_ops,
+			       n < sizeof(f->ops) ? n : sizeof(f->ops));
+			for (list = f->ops.milters(m->state); list && *list; list++)
+				strv_add(&s->milters, *list);
+			s->n_filters++;
+		}
+	s->mail.milters = (const char *const *)s->milters.v;
+	s->mail.n_milters = s->milters.n;
+}
+
 /* --hostname, else hostname of webstack.conf, else the system's name when
  * it is a fully qualified one. */
 static int pick_hostname(struct mail_session *s, const char *given)
@@ -162,6 +195,11 @@ static int fill_settings(struct mail_session *s, enum mail_mode mode,
 	    path_setting(s, "tls_key", MAIL_DEFAULT_KEY, &m->tls_key) < 0)
 		return -1;
 	m->hostname = s->hostname;
+	for (unsigned i = 0; i < cfg_size(s->c->conf.core, "public_addresses"); i++)
+		strv_add(&s->public_addresses,
+			 cfg_getnstr(s->c->conf.core, "public_addresses", i));
+	m->public_addresses = (const char *const *)s->public_addresses.v;
+	m->n_public_addresses = s->public_addresses.n;
 	m->message_size_limit =
 		(uint64_t)cfg_getint(s->c->conf.core, "message_size_limit");
 	memcpy(m->enabled, s->c->conf.service_enabled, sizeof(m->enabled));
@@ -202,6 +240,7 @@ int mail_open(struct mail_session *s, struct ctx *c, enum mail_mode mode,
 	if (ctx_modules(c, 1) < 0 || find_roles(s) < 0 ||
 	    fill_settings(s, mode, hostname) < 0)
 		return -1;
+	find_filters(s);
 	if (mode != MAIL_READ && ctx_begin(c) < 0)
 		return -1;
 	return load_directory(s);
@@ -235,6 +274,29 @@ int mail_publish(struct mail_session *s, int removing)
 		if (mail_op_result(s, s->mta, "publish", r, msg) < 0)
 			return -1;
 	}
+	for (size_t i = 0; i < s->n_filters; i++) {
+		struct mail_filter *f = &s->filters[i];
+
+		if (!f->ops.publish)
+			continue;
+		r = f->ops.publish(state(f->mod), &s->mail, &view, &msg);
+		if (mail_op_result(s, f->mod, "publish", r, msg) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int mail_filter_setups(struct mail_session *s)
+{
+	const char *msg = NULL;
+
+	for (size_t i = 0; i < s->n_filters; i++) {
+		struct mail_filter *f = &s->filters[i];
+		int r = f->ops.setup(state(f->mod), &s->mail, &msg);
+
+		if (mail_op_result(s, f->mod, "setup", r, msg) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -248,6 +310,9 @@ void mail_close(struct mail_session *s)
 	if (s->c)
 		ctx_end(s->c);
 	dir_free(&s->dir);
+	free(s->filters);
+	strv_free(&s->milters);
+	strv_free(&s->public_addresses);
 	free(s->hostname);
 	memset(s, 0, sizeof(*s));
 }

@@ -20,6 +20,7 @@
 #define WS_MAIL_H
 
 #include <webstack/mail.h>
+#include <webstack/role-dkim.h>
 
 #include "ctx.h"
 #include "directory.h"
@@ -34,9 +35,21 @@ enum mail_mode {
 	MAIL_SETUP,	/* takes the lock; the vmail user may be missing */
 };
 
+/* A loaded filter module (roles av, spam, dkim) and its ops; the three
+ * roles share one layout. */
+struct mail_filter {
+	struct module *mod;		/* owned by the loader */
+	struct webstack_dkim_ops ops;	/* a copy; missing ops are NULL */
+};
+
 struct mail_session {
 	struct ctx *c;			/* borrowed */
 	struct module *mta, *imap;	/* owned by the loader */
+	struct module *dns;		/* NULL when no module fills the role */
+	struct mail_filter *filters;	/* in role order: av, spam, dkim */
+	size_t n_filters;
+	struct strv milters;		/* the filters' milters, in order */
+	struct strv public_addresses;
 	struct webstack_mail mail;	/* strings below or in the config */
 	struct directory dir;
 	char *hostname;
@@ -46,8 +59,12 @@ struct mail_session {
 int mail_open(struct mail_session *s, struct ctx *c, enum mail_mode mode,
 	      const char *hostname);
 
-/* Hands the directory to both roles' publish() in the order above. */
+/* Hands the directory to both roles' publish() in the order above, and
+ * then to every filter's. */
 int mail_publish(struct mail_session *s, int removing);
+
+/* Calls every filter's setup(). */
+int mail_filter_setups(struct mail_session *s);
 
 /* Commits (or, with --dry-run, prints the diff). */
 int mail_commit(struct mail_session *s);

@@ -30,6 +30,8 @@ static const struct role_op imap_ops[] = {
 };
 static const struct role_op dns_ops[] = {
 	OP(webstack_dns_ops, render, 1),
+	OP(webstack_dns_ops, check, 1),
+	OP(webstack_dns_ops, push, 1),
 };
 static const struct role_op firewall_ops[] = {
 	OP(webstack_firewall_ops, open, 1),
@@ -39,7 +41,7 @@ static const struct role_op firewall_ops[] = {
 /* The three filter roles share one ops layout. */
 #define FILTER_OPS(type)                                                       \
 	{                                                                      \
-		OP(type, milter, 1), OP(type, setup, 1), OP(type, disable, 1), \
+		OP(type, milters, 1), OP(type, setup, 1),                      \
 		OP(type, publish, 0), OP(type, status, 0),                     \
 	}
 static const struct role_op av_ops[] = FILTER_OPS(webstack_av_ops);

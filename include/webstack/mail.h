@@ -50,6 +50,10 @@ struct webstack_mail {
 	 * filter modules asked for, in role order. */
 	const char *const *milters;
 	size_t n_milters;
+	/* The addresses the world reaches this host at (IPv4 and IPv6
+	 * literals, as configured; none when the config names none). */
+	const char *const *public_addresses;
+	size_t n_public_addresses;
 };
 
 struct webstack_account {

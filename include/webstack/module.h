@@ -45,6 +45,10 @@
  *	2026-11-26  1.0  Still unreleased, so amended: the mta and imap roles
  *	                 gain load() and the directory sink; the directory
  *	                 carries the domains' DKIM keys.
+ *	2026-11-26  1.0  Still unreleased, amended again: filters return a
+ *	                 list of milters and lose disable(); the dns role gets
+ *	                 the directory, check() and push(); struct
+ *	                 webstack_mail carries the public addresses.
  *
  * SEE ALSO
  *	webstack/host.h, webstack/role-*.h, webstack-module(3)

@@ -3,17 +3,26 @@
  *	webstack/role-dkim.h - ops of the dkim role (a filter: a milter for the MTA)
  *
  * DESCRIPTION
- *	state is what the module's init() returned. milter() returns the
- *	endpoint the MTA must call ("unix:/path" or "inet:host:port"), owned by
- *	the module state. setup() stages the daemon's configuration and defers
- *	its start or reload; disable() stages the removal of everything setup()
- *	added; status() reports into r. milter, setup and disable are required,
- *	publish and status are optional (NULL).
+ *	state is what the module's init() returned. milters() returns the
+ *	endpoints the MTA must call, in order, as a NULL-terminated list
+ *	("unix:opendkim/rsa.sock": a relative unix path is relative to the
+ *	MTA's queue directory; "inet:127.0.0.1:8891"), owned by the module
+ *	state. setup() stages the daemon's configuration and defers its start
+ *	or reload; publish() stages what depends on the directory (per-domain
+ *	tables) and defers the reload it needs; status() reports into r.
+ *	milters and setup are required, publish and status are optional (NULL).
+ *
+ *	A filter is switched off by taking it out of webstack.conf and running
+ *	`webstack mail setup`, which takes its milters out of the MTA's list;
+ *	its daemon is then the admin's to stop.
  *
  *	Ownership: mail, dir and r are borrowed for the call.
  *
  * CHANGELOG
  *	2026-11-25  ABI 1.0  milter, setup, disable, publish, status.
+ *	2026-11-26  ABI 1.0  (unreleased, amended) milter() becomes milters(),
+ *	                     a list: OpenDKIM needs one process per algorithm;
+ *	                     disable() is gone, nothing could call it.
  */
 #ifndef WEBSTACK_ROLE_DKIM_H
 #define WEBSTACK_ROLE_DKIM_H
@@ -21,10 +30,9 @@
 #include <webstack/mail.h>
 
 struct webstack_dkim_ops {
-	const char *(*milter)(void *state);
+	const char *const *(*milters)(void *state);
 	int (*setup)(void *state, const struct webstack_mail *mail,
 		     const char **err_r);
-	int (*disable)(void *state, const char **err_r);
 	int (*publish)(void *state, const struct webstack_mail *mail,
 		       const struct webstack_directory *dir, const char **err_r);
 	int (*status)(void *state, const struct webstack_mail *mail,

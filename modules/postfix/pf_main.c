@@ -24,6 +24,28 @@ static char *map(struct pf_state *st, const char *name)
 	return s;
 }
 
+/* "a, b": the filters' milters in order, for smtpd and for mail that
+ * enters through sendmail (non_smtpd_milters), so local mail is signed
+ * too. An empty list switches filtering off. */
+static char *milter_list(const struct webstack_mail *m)
+{
+	size_t len = 1;
+	char *s;
+
+	for (size_t i = 0; i < m->n_milters; i++)
+		len += strlen(m->milters[i]) + 2;
+	s = malloc(len);
+	if (!s)
+		return NULL;
+	*s = '\0';
+	for (size_t i = 0; i < m->n_milters; i++) {
+		if (i)
+			strcat(s, ", ");
+		strcat(s, m->milters[i]);
+	}
+	return s;
+}
+
 static char *str(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *str(const char *fmt, ...)
 {
@@ -87,6 +109,11 @@ struct pf_param *pf_main_params(struct pf_state *st, const struct webstack_mail 
 		{"smtpd_helo_required", str("yes")},
 		{"disable_vrfy_command", str("yes")},
 		{"smtputf8_enable", str("no")},
+		{"smtpd_milters", milter_list(m)},
+		{"non_smtpd_milters", str("$smtpd_milters")},
+		/* A filter that does not answer defers mail; it is never
+		 * passed on unsigned or unscanned. */
+		{"milter_default_action", str("tempfail")},
 		/* SMTP smuggling (CVE-2023-51764), where this Postfix has it. */
 		{"smtpd_forbid_bare_newline", bare_newline ? str("normalize") : NULL},
 	};
