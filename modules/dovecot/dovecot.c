@@ -17,6 +17,7 @@
 #include "dovecot_conf.h"
 #include "dovecot_users.h"
 #include "mbuf.h"
+#include "modhost.h"
 #include "port.h"
 
 #define DOVEADM "/usr/bin/doveadm"
@@ -28,7 +29,7 @@
 
 struct dovecot {
 	const struct webstack_host *h;
-	char msg[1024]; /* the message *err_r points to after a failure */
+	struct ws_msg msg; /* the message *err_r points to after a failure */
 };
 
 static const char *const start_argv[] = {"/usr/sbin/dovecot", NULL};
@@ -47,22 +48,10 @@ static const struct webstack_service dovecot_service = {
 	.status = status_argv,
 };
 
-__attribute__((format(printf, 4, 5)))
-static int set_error(struct dovecot *d, const char **err_r, int code,
-		     const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(d->msg, sizeof(d->msg), fmt, ap);
-	va_end(ap);
-	*err_r = d->msg;
-	return code;
-}
 
 static int oom(struct dovecot *d, const char **err_r)
 {
-	return set_error(d, err_r, -ENOMEM, "out of memory");
+	return ws_fail(&d->msg, err_r, -ENOMEM, "out of memory");
 }
 
 /* Non-empty, only letters, digits and the characters of extra. */
@@ -97,82 +86,20 @@ static int check_mail(struct dovecot *d, const struct webstack_mail *mail,
 		int path = s[i].allowed == path_chars;
 
 		if (path && (!s[i].value || s[i].value[0] != '/'))
-			return set_error(d, err_r, -EINVAL, "setting "
+			return ws_fail(&d->msg, err_r, -EINVAL, "setting "
 					 "%s must be an absolute path: set it in "
 					 "webstack.conf", s[i].name);
 		if (!word_ok(s[i].value, s[i].allowed))
-			return set_error(d, err_r, -EINVAL, "setting "
+			return ws_fail(&d->msg, err_r, -EINVAL, "setting "
 					 "%s '%s' may hold only letters, digits and "
 					 "'%s': fix it in webstack.conf", s[i].name,
 					 s[i].value ? s[i].value : "", s[i].allowed);
 	}
 	if (mail->vmail_uid == 0 || mail->vmail_gid == 0)
-		return set_error(d, err_r, -EINVAL, "vmail_user "
+		return ws_fail(&d->msg, err_r, -EINVAL, "vmail_user "
 				 "'%s' has uid or gid 0, which Dovecot refuses for "
 				 "mail: use a dedicated user such as 'vmail'",
 				 mail->vmail_user);
-	return 0;
-}
-
-/* The content of path as the transaction would leave it, in *data_r;
- * *data_r is NULL when the file does not exist. */
-static int read_current(struct dovecot *d, const char *path, char **data_r,
-			size_t *len_r, const char **err_r)
-{
-	const char *msg;
-	int r = d->h->read_file(d->h, path, data_r, len_r, &msg);
-
-	if (r == -ENOENT) {
-		*data_r = NULL;
-		*len_r = 0;
-		return 0;
-	}
-	if (r < 0)
-		return set_error(d, err_r, r, "cannot read %s: %s", path, msg);
-	return 0;
-}
-
-/* Stages f unless old (NULL when missing) already holds that content. */
-static int stage_changed(struct dovecot *d, const struct webstack_file *f,
-			 const char *old, size_t old_len, int *changed_r,
-			 const char **err_r)
-{
-	const char *msg;
-	int r;
-
-	*changed_r = !old || old_len != f->len || memcmp(old, f->data, f->len) != 0;
-	if (!*changed_r)
-		return 0;
-	r = d->h->stage_file(d->h, f, &msg);
-	if (r < 0)
-		return set_error(d, err_r, r, "cannot stage %s: %s", f->path, msg);
-	return 0;
-}
-
-/* *running_r: 1 when Dovecot runs, 0 when not. */
-static int dovecot_running(struct dovecot *d, int *running_r, const char **err_r)
-{
-	const char *msg;
-	int r = d->h->service(d->h, &dovecot_service, WEBSTACK_SERVICE_STATUS, &msg);
-
-	if (r == 0 || r == -ESRCH) {
-		*running_r = r == 0;
-		return 0;
-	}
-	return set_error(d, err_r, r < 0 ? r : -EIO,
-			 "cannot tell whether dovecot is running: %s", msg);
-}
-
-static int defer_service(struct dovecot *d, enum webstack_service_action act,
-			 const char **err_r)
-{
-	const char *msg;
-	int r = d->h->defer_service(d->h, &dovecot_service, act, &msg);
-
-	if (r < 0)
-		return set_error(d, err_r, r, "cannot queue the %s of dovecot: %s",
-				 act == WEBSTACK_SERVICE_START ? "start" : "reload",
-				 msg);
 	return 0;
 }
 
@@ -192,27 +119,30 @@ static int dovecot_setup(void *state, const struct webstack_mail *mail,
 	dv_conf_render(&b, mail);
 	if (mbuf_failed(&b))
 		return oom(d, err_r);
-	r = read_current(d, f.path, &old, &old_len, err_r);
+	r = ws_read_current(d->h, &d->msg, f.path, &old, &old_len, err_r);
 	if (r == 0) {
 		f.data = b.s;
 		f.len = b.len;
-		r = stage_changed(d, &f, old, old_len, &changed, err_r);
+		r = ws_stage_changed(d->h, &d->msg, &f, old, old_len, &changed, err_r);
 	}
 	free(old);
 	mbuf_free(&b);
 	if (r == 0)
-		r = dovecot_running(d, &running, err_r);
+		r = ws_service_running(d->h, &d->msg, &dovecot_service, &running, err_r);
 	if (r < 0)
 		return r;
 	if (!running)
-		return defer_service(d, WEBSTACK_SERVICE_START, err_r);
-	return changed ? defer_service(d, WEBSTACK_SERVICE_RELOAD, err_r) : 0;
+		return ws_defer_service(d->h, &d->msg, &dovecot_service,
+					WEBSTACK_SERVICE_START, err_r);
+	return changed ? ws_defer_service(d->h, &d->msg, &dovecot_service,
+					  WEBSTACK_SERVICE_RELOAD, err_r)
+		       : 0;
 }
 
 static int users_error(struct dovecot *d, const char **err_r, int r,
 		       unsigned lineno, const char *msg)
 {
-	return set_error(d, err_r, r < 0 ? r : -EINVAL, "%s:%u: %s", DV_USERS_PATH,
+	return ws_fail(&d->msg, err_r, r < 0 ? r : -EINVAL, "%s:%u: %s", DV_USERS_PATH,
 			 lineno, msg);
 }
 
@@ -234,7 +164,7 @@ static int dovecot_load(void *state, const struct webstack_mail *mail,
 	int r;
 
 	(void)mail;
-	r = read_current(d, DV_USERS_PATH, &text, &len, err_r);
+	r = ws_read_current(d->h, &d->msg, DV_USERS_PATH, &text, &len, err_r);
 	if (r < 0 || !text)
 		return r;
 	r = dv_users_parse(text, len, load_entry, sink, &lineno, &msg);
@@ -270,7 +200,7 @@ static int render_users(struct dovecot *d, const struct webstack_mail *mail,
 		if (!problem && i > 0 && strcmp(v[i - 1]->address, v[i]->address) == 0)
 			problem = "the account is listed twice";
 		if (problem)
-			r = set_error(d, err_r, -EINVAL, "account '%s': %s; %s "
+			r = ws_fail(&d->msg, err_r, -EINVAL, "account '%s': %s; %s "
 				      "not written", v[i]->address, problem,
 				      DV_USERS_PATH);
 		else
@@ -299,7 +229,7 @@ static int flush_changed(struct dovecot *d, const char *old, size_t old_len,
 		return users_error(d, err_r, r, lineno, msg);
 	r = dv_users_read(f->data, f->len, &b, &nb, &lineno, &msg);
 	if (r != 0) {
-		r = set_error(d, err_r, r, "rendered an unreadable %s, "
+		r = ws_fail(&d->msg, err_r, r, "rendered an unreadable %s, "
 			      "line %u: %s", DV_USERS_PATH, lineno, msg);
 		goto out;
 	}
@@ -311,7 +241,7 @@ static int flush_changed(struct dovecot *d, const char *old, size_t old_len,
 	n = dv_users_changed(a, na, b, nb, argv + 5);
 	if (n == 0)
 		goto out;
-	r = dovecot_running(d, &running, err_r);
+	r = ws_service_running(d->h, &d->msg, &dovecot_service, &running, err_r);
 	if (r < 0 || !running)
 		goto out;
 	argv[0] = DOVEADM;
@@ -323,7 +253,7 @@ static int flush_changed(struct dovecot *d, const char *old, size_t old_len,
 	argv[n > FLUSH_MAX_USERS ? 4 : n + 5] = NULL;
 	r = d->h->defer_run(d->h, argv, &msg);
 	if (r < 0)
-		r = set_error(d, err_r, r, "cannot queue doveadm auth cache "
+		r = ws_fail(&d->msg, err_r, r, "cannot queue doveadm auth cache "
 			      "flush: %s", msg);
 out:
 	free(argv);
@@ -350,16 +280,16 @@ static int dovecot_publish(void *state, const struct webstack_mail *mail,
 		return r;
 	r = d->h->lookup_user(d->h, "dovecot", &uid, &f.gid, &msg);
 	if (r < 0)
-		return set_error(d, err_r, r, "%s needs the group of user "
+		return ws_fail(&d->msg, err_r, r, "%s needs the group of user "
 				 "'dovecot': %s (is dovecot-core installed?)",
 				 DV_USERS_PATH, msg);
 	r = render_users(d, mail, dir, &b, err_r);
 	if (r == 0)
-		r = read_current(d, f.path, &old, &old_len, err_r);
+		r = ws_read_current(d->h, &d->msg, f.path, &old, &old_len, err_r);
 	if (r == 0) {
 		f.data = b.s ? b.s : "";
 		f.len = b.len;
-		r = stage_changed(d, &f, old, old_len, &changed, err_r);
+		r = ws_stage_changed(d->h, &d->msg, &f, old, old_len, &changed, err_r);
 	}
 	if (r == 0 && changed)
 		r = flush_changed(d, old, old_len, &f, err_r);
@@ -373,7 +303,7 @@ static void report_running(struct dovecot *d, struct webstack_report *rep)
 	const char *msg;
 	int running;
 
-	if (dovecot_running(d, &running, &msg) < 0)
+	if (ws_service_running(d->h, &d->msg, &dovecot_service, &running, &msg) < 0)
 		rep->item(rep, "dovecot", msg, 0);
 	else
 		rep->item(rep, "dovecot", running ? "running" : "not running", running);
@@ -444,22 +374,6 @@ static void report_ports(const struct webstack_mail *mail,
 	}
 }
 
-static void report_socket(struct dovecot *d, struct webstack_report *rep,
-			  const char *check, const char *logical)
-{
-	char *path = d->h->path(d->h, logical);
-	struct stat st;
-
-	if (!path)
-		rep->item(rep, check, "out of memory", 0);
-	else if (stat(path, &st) < 0)
-		rep->item(rep, check, errno == ENOENT ? "missing" : strerror(errno), 0);
-	else
-		rep->item(rep, check, S_ISSOCK(st.st_mode) ? "present" : "not a socket",
-			  S_ISSOCK(st.st_mode));
-	free(path);
-}
-
 static int dovecot_status(void *state, const struct webstack_mail *mail,
 			  struct webstack_report *r, const char **err_r)
 {
@@ -469,8 +383,8 @@ static int dovecot_status(void *state, const struct webstack_mail *mail,
 	report_running(d, r);
 	report_doveconf(d, r);
 	report_ports(mail, r);
-	report_socket(d, r, "lmtp socket", DV_LMTP_SOCKET);
-	report_socket(d, r, "auth socket", DV_AUTH_SOCKET);
+	ws_report_socket(d->h, r, "lmtp socket", DV_LMTP_SOCKET);
+	ws_report_socket(d->h, r, "auth socket", DV_AUTH_SOCKET);
 	return 0;
 }
 

@@ -1,0 +1,105 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "modhost.h"
+
+int ws_fail(struct ws_msg *m, const char **err_r, int code, const char *fmt, ...)
+{
+	char tmp[sizeof(m->text)];
+	va_list ap;
+
+	/* the arguments may point into m->text */
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	memcpy(m->text, tmp, sizeof(tmp));
+	*err_r = m->text;
+	return code;
+}
+
+int ws_read_current(const struct webstack_host *h, struct ws_msg *m,
+		    const char *path, char **data_r, size_t *len_r,
+		    const char **err_r)
+{
+	const char *msg = NULL;
+	int r = h->read_file(h, path, data_r, len_r, &msg);
+
+	if (r == -ENOENT) {
+		*data_r = NULL;
+		*len_r = 0;
+		return 0;
+	}
+	if (r < 0)
+		return ws_fail(m, err_r, r, "cannot read %s: %s", path, msg);
+	return 0;
+}
+
+int ws_stage_changed(const struct webstack_host *h, struct ws_msg *m,
+		     const struct webstack_file *f, const char *old,
+		     size_t old_len, int *changed_r, const char **err_r)
+{
+	const char *msg = NULL;
+	int r;
+
+	*changed_r = !old || old_len != f->len || memcmp(old, f->data, f->len) != 0;
+	if (!*changed_r)
+		return 0;
+	r = h->stage_file(h, f, &msg);
+	if (r < 0)
+		return ws_fail(m, err_r, r, "cannot stage %s: %s", f->path, msg);
+	return 0;
+}
+
+int ws_service_running(const struct webstack_host *h, struct ws_msg *m,
+		       const struct webstack_service *svc, int *running_r,
+		       const char **err_r)
+{
+	const char *msg = NULL;
+	int r = h->service(h, svc, WEBSTACK_SERVICE_STATUS, &msg);
+
+	if (r == 0 || r == -ESRCH) {
+		*running_r = r == 0;
+		return 0;
+	}
+	return ws_fail(m, err_r, r < 0 ? r : -EIO,
+		       "cannot tell whether %s is running: %s", svc->name, msg);
+}
+
+int ws_defer_service(const struct webstack_host *h, struct ws_msg *m,
+		     const struct webstack_service *svc,
+		     enum webstack_service_action act, const char **err_r)
+{
+	static const char *const verbs[] = {
+		[WEBSTACK_SERVICE_START] = "start", [WEBSTACK_SERVICE_RELOAD] = "reload",
+		[WEBSTACK_SERVICE_RESTART] = "restart", [WEBSTACK_SERVICE_STOP] = "stop",
+		[WEBSTACK_SERVICE_STATUS] = "status check"};
+	const char *msg = NULL;
+	int r = h->defer_service(h, svc, act, &msg);
+
+	if (r < 0)
+		return ws_fail(m, err_r, r, "cannot queue the %s of %s: %s",
+			       verbs[act], svc->name, msg);
+	return 0;
+}
+
+void ws_report_socket(const struct webstack_host *h, struct webstack_report *rep,
+		      const char *check, const char *logical)
+{
+	char *path = h->path(h, logical);
+	struct stat st;
+
+	if (!path)
+		rep->item(rep, check, "out of memory", 0);
+	else if (stat(path, &st) < 0)
+		rep->item(rep, check, errno == ENOENT ? "missing" : strerror(errno), 0);
+	else
+		rep->item(rep, check, S_ISSOCK(st.st_mode) ? "present" : "not a socket",
+			  S_ISSOCK(st.st_mode));
+	free(path);
+}

@@ -1,0 +1,50 @@
+/* modhost.h - the host calls the in-tree modules all make the same way.
+ *
+ * Each failure formats its message into a struct ws_msg that the module's
+ * state owns and points *err_r at it, so messages stay valid until the
+ * module's next call. No other pointers are kept: data, files and
+ * services are borrowed for the call; *data_r of ws_read_current() is
+ * malloc()ed and the caller's. */
+#ifndef WS_MODHOST_H
+#define WS_MODHOST_H
+
+#include <stddef.h>
+
+#include <webstack/host.h>
+#include <webstack/mail.h>
+
+struct ws_msg {
+	char text[1024];
+};
+
+/* Formats the message into m, sets *err_r, returns code. */
+int ws_fail(struct ws_msg *m, const char **err_r, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* The content of path as the transaction would leave it; *data_r is NULL
+ * (and *len_r 0) when the file does not exist. */
+int ws_read_current(const struct webstack_host *h, struct ws_msg *m,
+		    const char *path, char **data_r, size_t *len_r,
+		    const char **err_r);
+
+/* Stages f unless old (NULL when missing) already holds that content;
+ * *changed_r says whether it did. */
+int ws_stage_changed(const struct webstack_host *h, struct ws_msg *m,
+		     const struct webstack_file *f, const char *old,
+		     size_t old_len, int *changed_r, const char **err_r);
+
+/* *running_r: 1 when svc runs, 0 when it does not. */
+int ws_service_running(const struct webstack_host *h, struct ws_msg *m,
+		       const struct webstack_service *svc, int *running_r,
+		       const char **err_r);
+
+/* Queues act on svc until after the commit. */
+int ws_defer_service(const struct webstack_host *h, struct ws_msg *m,
+		     const struct webstack_service *svc,
+		     enum webstack_service_action act, const char **err_r);
+
+/* One report item: "present" when the logical path is a socket. */
+void ws_report_socket(const struct webstack_host *h, struct webstack_report *rep,
+		      const char *check, const char *logical);
+
+#endif
