@@ -6,12 +6,15 @@ set -eu
 BUILD_DEPS="build-essential autoconf automake libtool pkg-config libltdl-dev
 	libconfuse-dev libsodium-dev libcrypt-dev libidn2-dev libssl-dev
 	libcmocka-dev"
-# What the postfix and dovecot modules configure and run.
+# What the postfix, dovecot and opendkim modules configure and run
+# (procps: pgrep/pkill for OpenDKIM's pid files without systemd).
 MAIL_DEPS="postfix postfix-lmdb dovecot-core dovecot-imapd dovecot-pop3d
-	dovecot-lmtpd dovecot-sieve dovecot-managesieved openssl"
+	dovecot-lmtpd dovecot-sieve dovecot-managesieved openssl opendkim procps"
 # The end-to-end tests: namespaces (util-linux, iproute2), Debian's python3
-# for the clients, testssl.sh for the TLS checks.
-TEST_DEPS="python3 util-linux iproute2 testssl.sh"
+# for the clients, testssl.sh for the TLS checks, dkimpy to verify
+# signatures, Knot to serve DNS records on loopback.
+TEST_DEPS="python3 util-linux iproute2 testssl.sh python3-dkim python3-nacl
+	knot knot-dnsutils"
 
 missing=
 for p in $BUILD_DEPS $MAIL_DEPS ${WITH_TEST_DEPS:+$TEST_DEPS}; do

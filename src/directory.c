@@ -124,6 +124,14 @@ static void alias_free(struct dir_alias *al)
 	strv_free(&al->targets);
 }
 
+static void dkim_free(struct dir_dkim *k)
+{
+	free(k->domain);
+	free(k->selector);
+	free(k->path);
+	free(k->pub);
+}
+
 void dir_del_domain(struct directory *d, const char *domain)
 {
 	size_t j = 0;
@@ -155,6 +163,16 @@ void dir_del_domain(struct directory *d, const char *domain)
 			d->aliases[j++] = d->aliases[i];
 	}
 	d->n_aliases = j;
+	/* Its keys stay on disk (a re-added domain signs with them again) but
+	 * leave the directory: nothing signs for or publishes the domain. */
+	j = 0;
+	for (size_t i = 0; i < d->n_dkim; i++) {
+		if (strcmp(d->dkim[i].domain, domain) == 0)
+			dkim_free(&d->dkim[i]);
+		else
+			d->dkim[j++] = d->dkim[i];
+	}
+	d->n_dkim = j;
 }
 
 void dir_del_account(struct directory *d, const char *address)
@@ -257,14 +275,6 @@ struct dir_dkim *dir_dkim_find(const struct directory *d, const char *domain,
 		    strcmp(d->dkim[i].selector, selector) == 0)
 			return &d->dkim[i];
 	return NULL;
-}
-
-static void dkim_free(struct dir_dkim *k)
-{
-	free(k->domain);
-	free(k->selector);
-	free(k->path);
-	free(k->pub);
 }
 
 void dir_del_dkim(struct directory *d, const char *domain, const char *selector)

@@ -46,6 +46,24 @@ static int service_exec(const struct webstack_service *svc,
 	return r;
 }
 
+/* A module may have just written the unit or a drop-in for it: systemd
+ * uses changed unit files only after a daemon-reload. */
+static int systemd_catch_up(const struct webstack_service *svc, struct err *e)
+{
+	const char *show[] = {SYSTEMCTL, "show", "--property=NeedDaemonReload",
+			      "--value", "--", svc->unit, NULL};
+	const char *reload[] = {SYSTEMCTL, "daemon-reload", NULL};
+	char *out = NULL;
+	int status, r, stale;
+
+	r = run_program(show, NULL, 0, &out, &status, e);
+	stale = r == 0 && status == 0 && out && strncmp(out, "yes", 3) == 0;
+	free(out);
+	if (r < 0 || !stale)
+		return r;
+	return service_exec(svc, reload, &status, e) < 0 || status ? -1 : 0;
+}
+
 static int service_systemctl(const struct webstack_service *svc,
 			     enum webstack_service_action act, struct err *e)
 {
@@ -67,7 +85,7 @@ static int service_systemctl(const struct webstack_service *svc,
 			return -1;
 		return status == 0 ? 0 : 1;
 	}
-	if (service_exec(svc, argv, &status, e) < 0)
+	if (systemd_catch_up(svc, e) < 0 || service_exec(svc, argv, &status, e) < 0)
 		return -1;
 	return status == 0 ? 0 : -1;
 }

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "directory.h"
+#include "dkimkey.h"
 
 static void test_sink_accepts_normal_names(void **state)
 {
@@ -98,8 +99,13 @@ static void test_changes(void **state)
 	assert_int_equal(dir_alias(&d, "al@example.com")->targets.n, 2);
 	dir_set_hash(dir_account(&d, "a@example.org"), "{X}3");
 	assert_string_equal(dir_account(&d, "a@example.org")->hash, "{X}3");
+	dir_add_dkim(&d, "example.com", "ws20261126-rsa", DKIM_RSA, "/k1", "AAAA");
+	dir_add_dkim(&d, "example.org", "ws20261126-rsa", DKIM_RSA, "/k2", "BBBB");
 	dir_del_domain(&d, "example.com");
 	assert_false(dir_has_domain(&d, "example.com"));
+	/* its keys leave the directory (not the disk) */
+	assert_null(dir_dkim_find(&d, "example.com", "ws20261126-rsa"));
+	assert_non_null(dir_dkim_find(&d, "example.org", "ws20261126-rsa"));
 	assert_null(dir_account(&d, "a@example.com"));
 	assert_null(dir_alias(&d, "al@example.com"));
 	assert_non_null(dir_account(&d, "a@example.org"));
