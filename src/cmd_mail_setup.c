@@ -1,5 +1,6 @@
 /* `webstack mail setup`: the vmail user, the host name, the TLS files, the
- * mail root, then each role's setup() and publish(), in one transaction. */
+ * mail root, the DKIM keys' modes, then each role's setup() and publish(),
+ * in one transaction. */
 #include "config.h"
 
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include "commands.h"
 #include "log.h"
 #include "mail.h"
+#include "maildkim.h"
 #include "run.h"
 #include "tlscert.h"
 
@@ -206,6 +208,8 @@ int cmd_mail_setup(struct ctx *c, int argc, char **argv)
 		r = ensure_tls(&s);
 	if (r == 0)
 		r = stage_mail_store(&s);
+	if (r == 0)
+		r = maildkim_fix_modes(&s);
 	if (r == 0)
 		r = role_setups(&s);
 	if (r == 0)

@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -146,6 +147,37 @@ int maildkim_new_generation(struct mail_session *s, const char *domain)
 	if (r == 0)
 		dir_dkim_mark_signing(&s->dir);
 	return r;
+}
+
+int maildkim_fix_modes(struct mail_session *s)
+{
+	mode_t fmode, dmode;
+	gid_t gid;
+	int r = 0;
+
+	key_owner(s, &fmode, &dmode, &gid);
+	for (size_t i = 0; r == 0 && i < s->dir.n_dkim; i++) {
+		const struct dir_dkim *k = &s->dir.dkim[i];
+		char *dir = domain_dir(s, k->domain);
+		struct buf pem = {0};
+		struct stat st;
+
+		r = txn_stage_dir(s->c->txn, dir, dmode, 0, gid, &s->c->err);
+		if (r == 0)
+			r = fs_read(s->c->root, k->path, &pem, &st, &s->c->err);
+		if (r == 0 && ((st.st_mode & 07777) != fmode || st.st_uid != 0 ||
+			       st.st_gid != gid)) {
+			log_msg(WEBSTACK_LOG_NOTICE, "DKIM key %s: mode %04o, group %ld "
+				"(dkim_key_group)", k->path, (unsigned)fmode, (long)gid);
+			r = txn_stage_file(s->c->txn, &(struct webstack_file){
+				.path = k->path, .data = pem.data, .len = pem.len,
+				.mode = fmode, .gid = gid, .flags = WEBSTACK_FILE_SECRET},
+				&s->c->err);
+		}
+		buf_free_secret(&pem);
+		free(dir);
+	}
+	return r < 0 ? -1 : 0;
 }
 
 int maildkim_retire(struct mail_session *s, const char *domain, const char *selector)

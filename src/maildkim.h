@@ -21,6 +21,11 @@ int maildkim_load_domain(struct mail_session *s, const char *domain);
  * it to s->dir; its selectors sign from the commit on. */
 int maildkim_new_generation(struct mail_session *s, const char *domain);
 
+/* Stages every key and domain directory whose mode or group is not (or
+ * no longer) the one above: say, keys made before the signer's group
+ * existed. */
+int maildkim_fix_modes(struct mail_session *s);
+
 /* Stages the removal of one key. */
 int maildkim_retire(struct mail_session *s, const char *domain, const char *selector);
 

@@ -12,7 +12,7 @@ import subprocess
 
 import tap
 import wslib as w
-from tap import ok
+from tap import ok, eq
 
 DOMAIN = "example.com"
 KEYDIR = "/etc/postfix/dkim/" + DOMAIN
@@ -80,4 +80,20 @@ w.expect(0, "mail", "add", "domain", DOMAIN)
 again = show()
 ok({k["selector"] for k in again if k["signing"]} == {k["selector"] for k in new},
    "adding the domain again signs with its kept keys", again)
+
+# Keys made before the signer's group existed: setup gives them the group.
+w.write_config(extra='dkim_key_group = "wslater"\n')
+w.expect(0, "mail", "add", "domain", "example.net")
+late = json.loads(w.expect(0, "mail", "dkim", "show", "example.net", "--json").out)
+ok(late and all(stat.S_IMODE(os.stat(k["key"]).st_mode) == 0o600 for k in late),
+   "without the group, keys are 0600 root", late)
+subprocess.run(["groupadd", "--system", "wslater"], check=True)
+w.expect(0, "mail", "setup")
+gid = grp.getgrnam("wslater").gr_gid
+for k in late:
+    st = os.stat(k["key"])
+    eq((oct(stat.S_IMODE(st.st_mode)), st.st_uid, st.st_gid), ("0o640", 0, gid),
+       "setup makes %s 0640 root:wslater once the group exists" % k["selector"])
+st = os.stat(os.path.dirname(late[0]["key"]))
+eq((oct(stat.S_IMODE(st.st_mode)), st.st_gid), ("0o750", gid), "and its directory 0750")
 tap.done()
