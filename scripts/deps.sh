@@ -5,13 +5,15 @@
 set -eu
 BUILD_DEPS="build-essential autoconf automake libtool pkg-config libltdl-dev
 	libconfuse-dev libsodium-dev libcrypt-dev libidn2-dev libssl-dev
-	libcmocka-dev"
+	libcmocka-dev libldns-dev"
 # What the postfix and dovecot modules configure and run.
 MAIL_DEPS="postfix postfix-lmdb dovecot-core dovecot-imapd dovecot-pop3d
 	dovecot-lmtpd dovecot-sieve dovecot-managesieved openssl"
 # The end-to-end tests: namespaces (util-linux, iproute2), Debian's python3
-# for the clients, testssl.sh for the TLS checks.
-TEST_DEPS="python3 util-linux iproute2 testssl.sh"
+# for the clients, testssl.sh for the TLS checks, Knot and the ldns and Knot
+# tools for the DNS checks.
+TEST_DEPS="python3 util-linux iproute2 testssl.sh ldnsutils knot knot-dnsutils
+	knot-dnssecutils"
 
 missing=
 for p in $BUILD_DEPS $MAIL_DEPS ${WITH_TEST_DEPS:+$TEST_DEPS}; do
@@ -36,4 +38,9 @@ if [ -n "$missing" ]; then
 	apt-get update -q
 	# shellcheck disable=SC2086
 	apt-get install -y -q --no-install-recommends $missing
+	# knot's package enables knot.service (policy-rc.d only kept it from
+	# starting now); the tests run a Knot of their own, never this one.
+	case "$missing " in
+	*" knot "*) systemctl disable --now knot.service >/dev/null 2>&1 || true ;;
+	esac
 fi
