@@ -100,7 +100,7 @@ static size_t span(const char *s, const char *end, const char *stop)
 	return (size_t)(p - s);
 }
 
-static const char *skip(const char *s, const char *end, const char *chars)
+static const char *skip_chars(const char *s, const char *end, const char *chars)
 {
 	while (s < end && strchr(chars, *s))
 		s++;
@@ -113,7 +113,7 @@ static int parse_line(const char *s, const char *end, struct fields *f)
 	size_t line = span(s, end, "\n");
 
 	end = s + line;
-	s = skip(s, end, "# \t");
+	s = skip_chars(s, end, "# \t");
 	while (end > s && strchr(" \t\r", end[-1]))
 		end--;
 	f->alg = s;
@@ -136,13 +136,13 @@ static int parse_yaml(const char *s, const char *end, struct fields *f)
 
 	while (s < end) {
 		size_t n = span(s, end, "\n");
-		const char *p = skip(s, s + n, " \t-"), *e = s + n, *v;
+		const char *p = skip_chars(s, s + n, " \t-"), *e = s + n, *v;
 		size_t kn = span(p, e, ":");
 
 		if (p == s && n)	/* a top-level line starts a section */
 			in_key = strncmp(s, "key:", 4) == 0;
 		else if (in_key && p + kn < e) {
-			v = skip(p + kn + 1, e, " \t\"'");
+			v = skip_chars(p + kn + 1, e, " \t\"'");
 			while (e > v && strchr(" \t\r\"'", e[-1]))
 				e--;
 			if (kn == 2 && strncmp(p, "id", 2) == 0 && !f->name)
@@ -167,17 +167,17 @@ static int parse_bind(const char *s, const char *end, struct fields *f)
 		p++;
 	if (!p || p >= end)
 		return -1;
-	p = skip(p + 3, end, " \t\"");
+	p = skip_chars(p + 3, end, " \t\"");
 	f->name = p;
 	f->name_n = span(p, end, "\" \t{");
 	p = memchr(p, '{', (size_t)(end - p));
 	while (p && p < end) {
-		const char *w = skip(p + 1, end, " \t\r\n;"), *v;
+		const char *w = skip_chars(p + 1, end, " \t\r\n;"), *v;
 		size_t wn = span(w, end, " \t\r\n;}");
 
 		if (w >= end || *w == '}')
 			break;
-		v = skip(w + wn, end, " \t\r\n\"");
+		v = skip_chars(w + wn, end, " \t\r\n\"");
 		if (wn == 9 && strncmp(w, "algorithm", 9) == 0)
 			f->alg = v, f->alg_n = span(v, end, "\"; \t\r\n");
 		else if (wn == 6 && strncmp(w, "secret", 6) == 0)
@@ -190,7 +190,7 @@ static int parse_bind(const char *s, const char *end, struct fields *f)
 int dns_tsig_parse(const char *text, size_t len, struct dns_tsig *k,
 		   const char **why)
 {
-	const char *end = text + len, *s = skip(text, end, " \t\r\n");
+	const char *end = text + len, *s = skip_chars(text, end, " \t\r\n");
 	struct fields f = {0};
 
 	const char *line_why = NULL;
