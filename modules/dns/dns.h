@@ -75,6 +75,11 @@ int dns_records_build(struct dns_state *st, const struct webstack_mail *mail,
 		      struct dns_records *rec, const char **err_r);
 void dns_records_free(struct dns_records *rec);
 
+/* Reports each unfilled record as "<owner> <TYPE>" with the value
+ * "<prefix>: <reason>". */
+void dns_report_unfilled(const struct dns_records *rec, struct webstack_report *r,
+			 const char *prefix, int ok);
+
 /* 1 when rr is the apex TXT that holds the SPF record: that RRset is shared
  * with other TXT (site verifications), so only "v=spf1" RRs are ours. */
 int dns_is_apex_txt(const struct dns_records *rec, const ldns_rr *rr);
@@ -124,11 +129,13 @@ int dns_server_parse(const char *server, char addr_r[64], uint16_t *port_r,
  * ldns_resolver_deep_free(). */
 int dns_resolver(struct dns_state *st, const char *server, ldns_resolver **res_r,
 		 const char **err_r);
-/* Asks res for owner/type; *got_r gets the answer's RRs of that owner and
- * type (maybe empty; caller frees). -EIO when no answer or a server
- * error other than NXDOMAIN. */
-int dns_query(struct dns_state *st, ldns_resolver *res, const ldns_rdf *owner,
-	      ldns_rr_type type, ldns_rr_list **got_r, const char **err_r);
+/* Asks res (server, NULL: the system's resolvers, for messages) for
+ * owner/type; *got_r gets the answer's RRs of that owner and type (maybe
+ * empty; caller frees). -EIO when no answer or a server error other than
+ * NXDOMAIN. */
+int dns_query(struct dns_state *st, ldns_resolver *res, const char *server,
+	      const ldns_rdf *owner, ldns_rr_type type, ldns_rr_list **got_r,
+	      const char **err_r);
 
 /* ---- dns_tsig.c ---- */
 

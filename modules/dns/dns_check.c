@@ -98,13 +98,13 @@ static ldns_rr_list *only_spf(ldns_rr_list *got)
 }
 
 static int check_rrset(struct dns_state *st, const struct dns_records *rec,
-		       ldns_resolver *res, const ldns_rr *rr,
+		       ldns_resolver *res, const char *server, const ldns_rr *rr,
 		       struct webstack_report *r, const char **err_r)
 {
 	ldns_rr_list *want = dns_rrset_of(rec->rrs, rr), *got = NULL;
 	char *name = dns_rrset_name(rr);
-	int ret = dns_query(st, res, ldns_rr_owner(rr), ldns_rr_get_type(rr), &got,
-			    err_r);
+	int ret = dns_query(st, res, server, ldns_rr_owner(rr), ldns_rr_get_type(rr),
+			    &got, err_r);
 
 	if (ret == 0) {
 		if (dns_is_apex_txt(rec, rr))
@@ -131,16 +131,10 @@ int dns_check(struct dns_state *st, const struct dns_records *rec,
 
 	for (size_t i = 0; ret == 0 && i < ldns_rr_list_rr_count(rec->rrs); i++)
 		if (dns_rrset_first(rec->rrs, i))
-			ret = check_rrset(st, rec, res, ldns_rr_list_rr(rec->rrs, i), r,
-					  err_r);
-	for (size_t i = 0; ret == 0 && i < rec->n_unfilled; i++) {
-		char name[400], why[600];
-
-		snprintf(name, sizeof(name), "%s %s", rec->unfilled[i].owner,
-			 rec->unfilled[i].type);
-		snprintf(why, sizeof(why), "not checked: %s", rec->unfilled[i].reason);
-		r->item(r, name, why, 1);
-	}
+			ret = check_rrset(st, rec, res, server,
+					  ldns_rr_list_rr(rec->rrs, i), r, err_r);
+	if (ret == 0)
+		dns_report_unfilled(rec, r, "not checked", 1);
 	if (res)
 		ldns_resolver_deep_free(res);
 	return ret;

@@ -319,6 +319,19 @@ void dns_records_free(struct dns_records *rec)
 	memset(rec, 0, sizeof(*rec));
 }
 
+void dns_report_unfilled(const struct dns_records *rec, struct webstack_report *r,
+			 const char *prefix, int ok)
+{
+	for (size_t i = 0; i < rec->n_unfilled; i++) {
+		char name[400], why[600];
+
+		snprintf(name, sizeof(name), "%s %s", rec->unfilled[i].owner,
+			 rec->unfilled[i].type);
+		snprintf(why, sizeof(why), "%s: %s", prefix, rec->unfilled[i].reason);
+		r->item(r, name, why, ok);
+	}
+}
+
 /* ---- RRsets and their text ------------------------------------------------ */
 
 int dns_in_zone(const struct dns_records *rec, const ldns_rdf *owner)

@@ -8,15 +8,20 @@
 
 #include "dns.h"
 
+static void unfilled_comments(const struct dns_records *rec, struct mbuf *out)
+{
+	for (size_t i = 0; i < rec->n_unfilled; i++)
+		mbuf_printf(out, "; not filled in: %s %s: %s\n", rec->unfilled[i].owner,
+			    rec->unfilled[i].type, rec->unfilled[i].reason);
+}
+
 /* Comment lines: the records that cannot be filled in and the MTA-STS
  * policy, which belongs on a web server, not in DNS. */
 static void zone_comments(const struct dns_records *rec, struct mbuf *out)
 {
 	const char *p = rec->sts_policy;
 
-	for (size_t i = 0; i < rec->n_unfilled; i++)
-		mbuf_printf(out, "; not filled in: %s %s: %s\n", rec->unfilled[i].owner,
-			    rec->unfilled[i].type, rec->unfilled[i].reason);
+	unfilled_comments(rec, out);
 	mbuf_printf(out, "; MTA-STS policy, to serve at %s:\n", rec->sts_url);
 	while (*p) {
 		size_t n = strcspn(p, "\n");
@@ -132,9 +137,7 @@ static void render_nsupdate(const struct dns_records *rec, struct mbuf *out)
 	mbuf_printf(out, "; mail records of %s (webstack). Another v=spf1 TXT at "
 		    "%s. must be deleted by value first: push does that.\n",
 		    rec->domain, rec->domain);
-	for (size_t i = 0; i < rec->n_unfilled; i++)
-		mbuf_printf(out, "; not filled in: %s %s: %s\n", rec->unfilled[i].owner,
-			    rec->unfilled[i].type, rec->unfilled[i].reason);
+	unfilled_comments(rec, out);
 	for (size_t i = 0; i < ldns_rr_list_rr_count(rec->rrs); i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(rec->rrs, i);
 		char *name;

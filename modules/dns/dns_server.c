@@ -94,9 +94,11 @@ int dns_resolver(struct dns_state *st, const char *server, ldns_resolver **res_r
 	return 0;
 }
 
-int dns_query(struct dns_state *st, ldns_resolver *res, const ldns_rdf *owner,
-	      ldns_rr_type type, ldns_rr_list **got_r, const char **err_r)
+int dns_query(struct dns_state *st, ldns_resolver *res, const char *server,
+	      const ldns_rdf *owner, ldns_rr_type type, ldns_rr_list **got_r,
+	      const char **err_r)
 {
+	const char *who = server ? server : "the system's resolvers";
 	ldns_pkt *p = ldns_resolver_query(res, owner, type, LDNS_RR_CLASS_IN, 0);
 	ldns_pkt_rcode rc;
 	ldns_rr_list *got;
@@ -104,8 +106,8 @@ int dns_query(struct dns_state *st, ldns_resolver *res, const ldns_rdf *owner,
 	if (!p) {
 		char *name = ldns_rdf2str(owner);
 
-		dns_fail(st, err_r, EIO, "no answer for %s within %u s: is the "
-			 "server running and reachable?", name ? name : "?",
+		dns_fail(st, err_r, EIO, "%s: no answer for %s within %u s: is the "
+			 "server running and reachable?", who, name ? name : "?",
 			 st->opt.timeout);
 		free(name);
 		return -EIO;
@@ -115,8 +117,8 @@ int dns_query(struct dns_state *st, ldns_resolver *res, const ldns_rdf *owner,
 		ldns_lookup_table *t = ldns_lookup_by_id(ldns_rcodes, rc);
 
 		ldns_pkt_free(p);
-		return dns_fail(st, err_r, EIO, "the server answered %s: is it "
-				"authoritative for the domain?", t ? t->name : "an error");
+		return dns_fail(st, err_r, EIO, "%s answered %s: is it "
+				"authoritative for the domain?", who, t ? t->name : "an error");
 	}
 	got = ldns_pkt_rr_list_by_name_and_type(p, owner, type, LDNS_SECTION_ANSWER);
 	ldns_pkt_free(p);

@@ -207,7 +207,7 @@ int dns_tsig_parse(const char *text, size_t len, struct dns_tsig *k,
 	if (parse_bind(text, end, &f) == 0)
 		return apply(&f, k, why);
 	*why = line ? line_why
-		    : "not a TSIG key: expected ALG:NAME:SECRET (keymgr -t), a Knot "
+		    : "not a key: expected ALG:NAME:SECRET (keymgr -t), a Knot "
 		      "'key:' section or a BIND 'key \"NAME\" { ... };' statement";
 	return -EINVAL;
 }

@@ -82,14 +82,7 @@ static void report(const struct dns_records *rec, struct webstack_report *r)
 		r->item(r, name ? name : "?", inside ? "replaced" : why, inside);
 		free(name);
 	}
-	for (size_t i = 0; i < rec->n_unfilled; i++) {
-		char name[400];
-
-		snprintf(name, sizeof(name), "%s %s", rec->unfilled[i].owner,
-			 rec->unfilled[i].type);
-		snprintf(why, sizeof(why), "not pushed: %s", rec->unfilled[i].reason);
-		r->item(r, name, why, 0);
-	}
+	dns_report_unfilled(rec, r, "not pushed", 0);
 }
 
 /* Signs with the key (the resolver keeps a copy of the secret, wiped in
@@ -146,7 +139,8 @@ int dns_push(struct dns_state *st, const struct dns_records *rec,
 		return dns_fail(st, err_r, EINVAL, "push needs the server to update");
 	ret = dns_resolver(st, server, &res, err_r);
 	if (ret == 0)
-		ret = dns_query(st, res, rec->apex, LDNS_RR_TYPE_TXT, &apex_txt, err_r);
+		ret = dns_query(st, res, server, rec->apex, LDNS_RR_TYPE_TXT, &apex_txt,
+				err_r);
 	if (ret == 0) {
 		up = dns_update_rrs(rec, apex_txt);
 		pkt = ldns_update_pkt_new(ldns_rdf_clone(rec->apex), LDNS_RR_CLASS_IN,

@@ -190,7 +190,7 @@ static int dns_op_push(void *state, const struct webstack_mail *mail,
 	int ret = dns_tsig_parse(tsig_key, tsig_len, &key, &why);
 
 	if (ret < 0)
-		return dns_fail(st, err_r, EINVAL, "TSIG key: %s", why);
+		return dns_fail(st, err_r, EINVAL, "the TSIG key file: %s", why);
 	ret = dns_records_build(st, mail, dir, domain, &rec, err_r);
 	if (ret == 0)
 		ret = dns_push(st, &rec, server, &key, r, err_r);
