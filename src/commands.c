@@ -169,8 +169,8 @@ const struct cli_command commands[] = {
 	 "Asks --server (without recursion), or the system's resolvers, for "
 	 "every record `mail dns show` lists and compares each record set, "
 	 "ignoring TTLs. At the domain only the v=spf1 TXT is compared. Exits 0 "
-	 "when all match, 1 when one is missing or different, 69-78 when the "
-	 "check could not be made.",
+	 "when all match, 1 when one is missing or different, 64-78 (sysexits) "
+	 "when the check could not be made.",
 	 cmd_mail_dns_check},
 	{"mail dns push", "DOMAIN", 1, 1, CMD_JSON, dns_push_opts,
 	 "Update a domain's DNS records on its primary server",
