@@ -5,16 +5,16 @@
 set -eu
 BUILD_DEPS="build-essential autoconf automake libtool pkg-config libltdl-dev
 	libconfuse-dev libsodium-dev libcrypt-dev libidn2-dev libssl-dev
-	libcmocka-dev"
+	libcmocka-dev libldns-dev"
 # What the postfix, dovecot and opendkim modules configure and run
 # (procps: pgrep/pkill for OpenDKIM's pid files without systemd).
 MAIL_DEPS="postfix postfix-lmdb dovecot-core dovecot-imapd dovecot-pop3d
 	dovecot-lmtpd dovecot-sieve dovecot-managesieved openssl opendkim procps"
 # The end-to-end tests: namespaces (util-linux, iproute2), Debian's python3
 # for the clients, testssl.sh for the TLS checks, dkimpy to verify
-# signatures, Knot to serve DNS records on loopback.
+# signatures, Knot and the ldns and Knot tools for the DNS checks.
 TEST_DEPS="python3 util-linux iproute2 testssl.sh python3-dkim python3-nacl
-	knot knot-dnsutils"
+	ldnsutils knot knot-dnsutils knot-dnssecutils"
 
 missing=
 for p in $BUILD_DEPS $MAIL_DEPS ${WITH_TEST_DEPS:+$TEST_DEPS}; do
@@ -39,4 +39,9 @@ if [ -n "$missing" ]; then
 	apt-get update -q
 	# shellcheck disable=SC2086
 	apt-get install -y -q --no-install-recommends $missing
+	# knot's package enables knot.service (policy-rc.d only kept it from
+	# starting now); the tests run a Knot of their own, never this one.
+	case "$missing " in
+	*" knot "*) systemctl disable --now knot.service >/dev/null 2>&1 || true ;;
+	esac
 fi

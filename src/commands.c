@@ -24,6 +24,14 @@ const struct cli_option options[] = {
 	{OPT_FORCE, "force", 'f', NULL,
 	 "also delete the domain's accounts and aliases (Maildirs are kept)"},
 	{OPT_PURGE, "purge", 0, NULL, "also remove the account's Maildir"},
+	{OPT_FORMAT, "format", 0, "FORMAT",
+	 "zone (the default), json or nsupdate"},
+	{OPT_SERVER, "server", 0, "ADDR[:PORT]",
+	 "the DNS server to ask or update: an IP address, port 53 by default "
+	 "([IPV6]:PORT with a port)"},
+	{OPT_TSIG_KEY, "tsig-key", 0, "FILE",
+	 "the TSIG key that may update the zone: ALG:NAME:SECRET (keymgr -t), "
+	 "a Knot key: section or a BIND key statement; mode 0600"},
 	{OPT_COUNT_, NULL, 0, NULL, NULL},
 };
 
@@ -31,6 +39,9 @@ static const enum opt_id pw_opts[] = {OPT_SCHEME, OPT_COUNT_};
 static const enum opt_id setup_opts[] = {OPT_HOSTNAME, OPT_COUNT_};
 static const enum opt_id force_opts[] = {OPT_FORCE, OPT_COUNT_};
 static const enum opt_id purge_opts[] = {OPT_PURGE, OPT_COUNT_};
+static const enum opt_id dns_show_opts[] = {OPT_FORMAT, OPT_COUNT_};
+static const enum opt_id dns_check_opts[] = {OPT_SERVER, OPT_COUNT_};
+static const enum opt_id dns_push_opts[] = {OPT_SERVER, OPT_TSIG_KEY, OPT_COUNT_};
 
 #define CHANGE (CMD_DRY_RUN)
 
@@ -143,6 +154,32 @@ const struct cli_command commands[] = {
 	{"mail dkim retire", "DOMAIN SELECTOR", 2, 2, CHANGE, NULL,
 	 "Remove a DKIM key that no longer signs",
 	 "Refuses a key of the signing generation.", cmd_mail_dkim_retire},
+	{"mail dns show", "DOMAIN", 1, 1, CMD_JSON, dns_show_opts,
+	 "Print the DNS records a mail domain needs",
+	 "MX, the mail host's A and AAAA (from public_addresses), SPF, a DKIM "
+	 "TXT for every key on disk, DMARC, MTA-STS (with the policy to serve "
+	 "over HTTPS), TLS-RPT, the SRV records of RFC 6186 and 8314 and TLSA "
+	 "for port 25. --format zone prints zone file lines, json one object "
+	 "(also --json), nsupdate the script that makes the change `mail dns "
+	 "push` makes. Records that cannot be filled in are listed as such. "
+	 "Needs dns = \"ldns\" in webstack.conf.",
+	 cmd_mail_dns_show},
+	{"mail dns check", "DOMAIN", 1, 1, CMD_JSON, dns_check_opts,
+	 "Compare a domain's DNS records with what a server answers",
+	 "Asks --server (without recursion), or the system's resolvers, for "
+	 "every record `mail dns show` lists and compares each record set, "
+	 "ignoring TTLs. At the domain only the v=spf1 TXT is compared. Exits 0 "
+	 "when all match, 1 when one is missing or different, 64-78 (sysexits) "
+	 "when the check could not be made.",
+	 cmd_mail_dns_check},
+	{"mail dns push", "DOMAIN", 1, 1, CMD_JSON, dns_push_opts,
+	 "Update a domain's DNS records on its primary server",
+	 "Sends one RFC 2136 update signed with --tsig-key to --server over "
+	 "TCP: each record set webstack manages is replaced; of the TXT records "
+	 "at the domain only the v=spf1 one, so site verifications stay. "
+	 "Records outside the zone are listed as not pushed. Exits 0 when the "
+	 "server applied the update.",
+	 cmd_mail_dns_push},
 	{"__complete", "WORDS...", 0, -1, CMD_HIDDEN, NULL,
 	 "Print the words that may follow WORDS (for bash completion)", NULL,
 	 cmd_complete},

@@ -26,5 +26,8 @@ int cmd_mail_list_aliases(struct ctx *c, int argc, char **argv);
 int cmd_mail_dkim_show(struct ctx *c, int argc, char **argv);
 int cmd_mail_dkim_rotate(struct ctx *c, int argc, char **argv);
 int cmd_mail_dkim_retire(struct ctx *c, int argc, char **argv);
+int cmd_mail_dns_show(struct ctx *c, int argc, char **argv);
+int cmd_mail_dns_check(struct ctx *c, int argc, char **argv);
+int cmd_mail_dns_push(struct ctx *c, int argc, char **argv);
 
 #endif

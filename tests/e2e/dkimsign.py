@@ -2,7 +2,7 @@
 processes (RSA signs and verifies, Ed25519 signs) as Postfix milters. Mail
 submitted on 587 and through sendmail arrives with an rsa-sha256 and an
 ed25519-sha256 signature that dkimpy verifies, its DNS answered only from
-the records webstack prints. Mail from outside is not signed and gets an
+the records `mail dns show` printed. Mail from outside is not signed and gets an
 Authentication-Results header; a signed message coming back in from outside
 is verified (dkim=pass) against a Knot server on loopback that serves those
 records. A domain added later signs at once; after `dkim rotate` mail is
@@ -31,7 +31,7 @@ CAROL = ("carol@example.net", "carol-pw-123")
 SOCKDIR = "/var/spool/postfix/opendkim"
 KNOT_PORT = 5353
 
-w.setup(extra='dkim = "opendkim"\n'
+w.setup(extra='dkim = "opendkim"\ndns = "ldns"\n'
         # OpenDKIM resolves on its own (libunbound, not resolv.conf): point
         # it at the Knot server below; that server is not DNSSEC-signed.
         'opendkim {\n  trust_anchor_file = ""\n'
@@ -39,10 +39,16 @@ w.setup(extra='dkim = "opendkim"\n'
 
 
 def records(domain):
-    """{owner (bytes, with the final dot): TXT (bytes)} as webstack prints
-    them."""
-    r = w.expect(0, "mail", "dkim", "show", domain, "--json")
-    return {(k["name"] + ".").encode(): k["txt"].encode() for k in json.loads(r.out)}
+    """{owner (bytes, with the final dot): TXT (bytes)} of the DKIM records
+    `mail dns show` prints, each the concatenation of its strings."""
+    r = w.expect(0, "mail", "dns", "show", domain, "--format", "json")
+    try:
+        recs = json.loads(r.out)["records"]
+    except (ValueError, KeyError):
+        ok(False, "dns show --format json parses", r.out)
+        return {}
+    return {rec["owner"].encode(): "".join(rec["strings"]).encode() for rec in recs
+            if rec["type"] == "TXT" and "._domainkey." in rec["owner"]}
 
 
 def signatures(raw):
