@@ -79,7 +79,7 @@ int cmd_mail_dns_show(struct ctx *c, int argc, char **argv)
 	if (r == 0) {
 		r = dns_ops(&d)->render(d.s.dns->state, &d.s.mail, &d.view, d.domain,
 					format, &out, &msg);
-		r = mail_op_result(&d.s, d.s.dns, "render", r, msg);
+		r = ctx_op_result(c, d.s.dns, "render", r, msg);
 	}
 	if (r == 0)
 		fputs(out, stdout);
@@ -101,7 +101,7 @@ int cmd_mail_dns_check(struct ctx *c, int argc, char **argv)
 	if (r == 0) {
 		r = dns_ops(&d)->check(d.s.dns->state, &d.s.mail, &d.view, d.domain,
 				       c->opt[OPT_SERVER], &rep.sink, &msg);
-		r = mail_op_result(&d.s, d.s.dns, "check", r, msg);
+		r = ctx_op_result(c, d.s.dns, "check", r, msg);
 	}
 	if (r == 0)
 		r = report_print(c, &rep) ? 0 : 1;
@@ -163,7 +163,7 @@ int cmd_mail_dns_push(struct ctx *c, int argc, char **argv)
 		r = dns_ops(&d)->push(d.s.dns->state, &d.s.mail, &d.view, d.domain,
 				      c->opt[OPT_SERVER], key.data ? key.data : "", key.len,
 				      &rep.sink, &msg);
-		r = mail_op_result(&d.s, d.s.dns, "push", r, msg);
+		r = ctx_op_result(c, d.s.dns, "push", r, msg);
 	}
 	buf_free_secret(&key);
 	if (r == 0)

@@ -185,10 +185,10 @@ static int role_setups(struct mail_session *s)
 	/* the filters first: the MTA's setup names their milters */
 	if (mail_filter_setups(s) < 0)
 		return -1;
-	if (mail_op_result(s, s->imap, "setup",
+	if (ctx_op_result(s->c, s->imap, "setup",
 			   imap->setup(s->imap->state, &s->mail, &msg), msg) < 0)
 		return -1;
-	return mail_op_result(s, s->mta, "setup",
+	return ctx_op_result(s->c, s->mta, "setup",
 			      mta->setup(s->mta->state, &s->mail, &msg), msg);
 }
 

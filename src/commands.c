@@ -154,6 +154,23 @@ const struct cli_command commands[] = {
 	{"mail dkim retire", "DOMAIN SELECTOR", 2, 2, CHANGE, NULL,
 	 "Remove a DKIM key that no longer signs",
 	 "Refuses a key of the signing generation.", cmd_mail_dkim_retire},
+	{"mail firewall open", NULL, 0, 0, CHANGE, NULL,
+	 "Open the mail ports in the firewall",
+	 "Allows TCP to the ports of the enabled services (25, 465, 587, 110, "
+	 "995, 143, 993, 4190, less any switched off in webstack.conf), IPv4 and "
+	 "IPv6, through the module of the firewall role, which touches only the "
+	 "rules it owns. Running it again changes nothing; after a change of "
+	 "firewall module the old module's rules are removed first.",
+	 cmd_mail_firewall_open},
+	{"mail firewall close", NULL, 0, 0, CHANGE, NULL,
+	 "Remove what `mail firewall open` added",
+	 "Every rule, chain or table webstack added goes; nothing else changes.",
+	 cmd_mail_firewall_close},
+	{"mail firewall status", NULL, 0, 0, CMD_JSON, NULL,
+	 "Show which mail ports webstack has open",
+	 "Per port and address family, and whether a policy or rule of the host "
+	 "would still block it. Exits 69 when a port is not open.",
+	 cmd_mail_firewall_status},
 	{"mail dns show", "DOMAIN", 1, 1, CMD_JSON, dns_show_opts,
 	 "Print the DNS records a mail domain needs",
 	 "MX, the mail host's A and AAAA (from public_addresses), SPF, a DKIM "

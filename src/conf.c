@@ -28,6 +28,18 @@ const char *config_service_name(enum webstack_mail_service s)
 	return service_names[s];
 }
 
+unsigned config_service_port(enum webstack_mail_service s)
+{
+	static const unsigned short ports[WEBSTACK_SVC_COUNT_] = {
+		[WEBSTACK_SVC_SMTP] = 25, [WEBSTACK_SVC_SUBMISSIONS] = 465,
+		[WEBSTACK_SVC_SUBMISSION] = 587, [WEBSTACK_SVC_POP3] = 110,
+		[WEBSTACK_SVC_POP3S] = 995, [WEBSTACK_SVC_IMAP] = 143,
+		[WEBSTACK_SVC_IMAPS] = 993, [WEBSTACK_SVC_SIEVE] = 4190,
+	};
+
+	return ports[s];
+}
+
 /* libconfuse reports through this; messages are collected with file:line
  * (the CLI is single-threaded, so one buffer is enough). */
 static struct buf parse_errors;

@@ -41,6 +41,8 @@ struct config {
 
 /* Service names as used in `service "NAME" { enabled = false }`. */
 const char *config_service_name(enum webstack_mail_service s);
+/* The TCP port a mail service listens on (25, 465, ...). */
+unsigned config_service_port(enum webstack_mail_service s);
 
 /* Pass 1. path is the file to read; when must_exist is 0 and it does not
  * exist, all defaults apply. */

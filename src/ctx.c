@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,37 @@ int ctx_fail(struct ctx *c)
 {
 	log_msg(WEBSTACK_LOG_ERR, "%s", c->err.msg);
 	return c->err.code ? c->err.code : EX_SOFTWARE;
+}
+
+/* Module ops return -errno; the admin gets a sysexits code that says what
+ * kind of failure it was. */
+static int errno_exit(int neg)
+{
+	switch (-neg) {
+	case EINVAL:
+		return EX_DATAERR;
+	case ENOENT:
+		return EX_NOINPUT;
+	case EACCES:
+	case EPERM:
+		return EX_NOPERM;
+	case EIO:
+		return EX_IOERR;
+	case ESRCH:
+	case EOPNOTSUPP:
+		return EX_UNAVAILABLE;
+	default:
+		return EX_SOFTWARE;
+	}
+}
+
+int ctx_op_result(struct ctx *c, const struct module *m, const char *op, int r,
+		  const char *msg)
+{
+	if (r >= 0)
+		return 0;
+	return err_set(&c->err, errno_exit(r), "module %s: %s: %s", m->name, op,
+		       msg ? msg : "failed without a message");
 }
 
 int ctx_config(struct ctx *c)
@@ -68,6 +100,10 @@ int ctx_modules(struct ctx *c, int init)
 	if (c->modules_ready)
 		return 0;
 	if (ctx_loader(c) < 0 || config_load_modules(&c->conf, &c->loader, &c->err) < 0)
+		return -1;
+	if (c->retired_module &&
+	    loader_load_retired(&c->loader, c->retired_module, c->retired_role,
+				NULL, &c->err) < 0)
 		return -1;
 	c->hosts = xmalloc((c->loader.n_mods + 1) * sizeof(*c->hosts));
 	for (size_t i = 0; i < c->loader.n_mods; i++) {

@@ -37,6 +37,10 @@ struct ctx {
 	struct host_priv **hosts;	/* one per loaded module */
 	struct txn *txn;
 	struct err err;
+	/* Set before ctx_modules(): a module to load besides the config's,
+	 * retired from retired_role (loader_load_retired()). */
+	const char *retired_module;
+	enum webstack_role retired_role;
 };
 
 /* Reads webstack.conf (pass 1) once. */
@@ -62,5 +66,11 @@ int ctx_password(struct ctx *c, const char *arg, size_t max_len, char *buf,
 
 /* Prints c->err and returns its exit code. */
 int ctx_fail(struct ctx *c);
+
+/* 0 when r (a module op's return) is not negative; else -1 with an error
+ * naming the module and op, and the sysexits code for -r (EINVAL: 65,
+ * ENOENT: 66, EACCES: 77, EIO: 74, ESRCH and EOPNOTSUPP: 69, else 70). */
+int ctx_op_result(struct ctx *c, const struct module *m, const char *op, int r,
+		  const char *msg);
 
 #endif

@@ -230,13 +230,13 @@ struct module *loader_find(struct loader *ld, const char *name)
 struct module *loader_find_role(struct loader *ld, enum webstack_role role)
 {
 	for (size_t i = 0; i < ld->n_mods; i++)
-		if (ld->mods[i]->desc->role == role)
+		if (ld->mods[i]->desc->role == role && !ld->mods[i]->retired)
 			return ld->mods[i];
 	return NULL;
 }
 
-int loader_load(struct loader *ld, const char *name, enum webstack_role role,
-		struct module **mod_r, struct err *e)
+static int load(struct loader *ld, const char *name, enum webstack_role role,
+		int retired, struct module **mod_r, struct err *e)
 {
 	struct module *m = loader_find(ld, name), *other;
 	const struct role_info *ri;
@@ -248,9 +248,10 @@ int loader_load(struct loader *ld, const char *name, enum webstack_role role,
 			free(m);
 			return -1;
 		}
+		m->retired = retired;
 		ri = role_get(m->desc->role);
 		other = loader_find_role(ld, m->desc->role);
-		if (ri->exclusive && other) {
+		if (ri->exclusive && other && !retired) {
 			err_set(e, EX_CONFIG,
 				"modules '%s' and '%s' both fill the role '%s', "
 				"which takes one module: keep one of them in "
@@ -270,6 +271,19 @@ int loader_load(struct loader *ld, const char *name, enum webstack_role role,
 	if (mod_r)
 		*mod_r = m;
 	return 0;
+}
+
+int loader_load(struct loader *ld, const char *name, enum webstack_role role,
+		struct module **mod_r, struct err *e)
+{
+	return load(ld, name, role, 0, mod_r, e);
+}
+
+int loader_load_retired(struct loader *ld, const char *name,
+			enum webstack_role role, struct module **mod_r,
+			struct err *e)
+{
+	return load(ld, name, role, 1, mod_r, e);
 }
 
 static int name_cmp(const void *a, const void *b)

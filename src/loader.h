@@ -30,6 +30,7 @@ struct module {
 	lt_dlhandle handle;
 	void *state;				/* from init(), until fini() */
 	int initialized;
+	int retired;	/* loaded to undo what it did, not to fill its role */
 };
 
 struct loader {
@@ -48,7 +49,15 @@ int loader_init(struct loader *ld, const char *const *dirs, struct err *e);
 int loader_load(struct loader *ld, const char *name, enum webstack_role role,
 		struct module **mod_r, struct err *e);
 
-/* The loaded module filling role, or NULL. */
+/* Loads a module that filled role before the config named another one
+ * (say, the firewall backend that opened the ports), so the core can undo
+ * its work. It never counts as filling the role. A module already loaded
+ * is returned as it is. */
+int loader_load_retired(struct loader *ld, const char *name,
+			enum webstack_role role, struct module **mod_r,
+			struct err *e);
+
+/* The loaded module filling role (never a retired one), or NULL. */
 struct module *loader_find_role(struct loader *ld, enum webstack_role role);
 struct module *loader_find(struct loader *ld, const char *name);
 

@@ -32,36 +32,6 @@ static void *state(const struct module *m)
 	return m->state;
 }
 
-/* Module ops return -errno; the admin gets a sysexits code that says what
- * kind of failure it was. */
-static int errno_exit(int neg)
-{
-	switch (-neg) {
-	case EINVAL:
-		return EX_DATAERR;
-	case ENOENT:
-		return EX_NOINPUT;
-	case EACCES:
-	case EPERM:
-		return EX_NOPERM;
-	case EIO:
-		return EX_IOERR;
-	case ESRCH:
-		return EX_UNAVAILABLE;
-	default:
-		return EX_SOFTWARE;
-	}
-}
-
-int mail_op_result(struct mail_session *s, const struct module *m, const char *op,
-		   int r, const char *msg)
-{
-	if (r >= 0)
-		return 0;
-	return err_set(&s->c->err, errno_exit(r), "module %s: %s: %s", m->name, op,
-		       msg ? msg : "failed without a message");
-}
-
 /* ---- settings ---------------------------------------------------------- */
 
 static int find_roles(struct mail_session *s)
@@ -216,10 +186,10 @@ static int load_directory(struct mail_session *s)
 
 	dir_sink_init(&sink, &s->dir);
 	r = mta_ops(s)->load(state(s->mta), &s->mail, &sink.sink, &msg);
-	if (mail_op_result(s, s->mta, "load", r, msg) < 0)
+	if (ctx_op_result(s->c, s->mta, "load", r, msg) < 0)
 		return -1;
 	r = imap_ops(s)->load(state(s->imap), &s->mail, &sink.sink, &msg);
-	if (mail_op_result(s, s->imap, "load", r, msg) < 0)
+	if (ctx_op_result(s->c, s->imap, "load", r, msg) < 0)
 		return -1;
 	if (maildkim_load(s) < 0)
 		return -1;
@@ -255,7 +225,7 @@ int mail_publish(struct mail_session *s, int removing)
 	dir_view(&s->dir, &view);
 	if (removing) {
 		r = mta_ops(s)->publish(state(s->mta), &s->mail, &view, &msg);
-		if (mail_op_result(s, s->mta, "publish", r, msg) < 0)
+		if (ctx_op_result(s->c, s->mta, "publish", r, msg) < 0)
 			return -1;
 		/* Postfix reads the compiled maps, which postmap writes after a
 		 * commit: commit the mta role's part first, so Postfix refuses
@@ -267,11 +237,11 @@ int mail_publish(struct mail_session *s, int removing)
 		}
 	}
 	r = imap_ops(s)->publish(state(s->imap), &s->mail, &view, &msg);
-	if (mail_op_result(s, s->imap, "publish", r, msg) < 0)
+	if (ctx_op_result(s->c, s->imap, "publish", r, msg) < 0)
 		return -1;
 	if (!removing) {
 		r = mta_ops(s)->publish(state(s->mta), &s->mail, &view, &msg);
-		if (mail_op_result(s, s->mta, "publish", r, msg) < 0)
+		if (ctx_op_result(s->c, s->mta, "publish", r, msg) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < s->n_filters; i++) {
@@ -280,7 +250,7 @@ int mail_publish(struct mail_session *s, int removing)
 		if (!f->ops.publish)
 			continue;
 		r = f->ops.publish(state(f->mod), &s->mail, &view, &msg);
-		if (mail_op_result(s, f->mod, "publish", r, msg) < 0)
+		if (ctx_op_result(s->c, f->mod, "publish", r, msg) < 0)
 			return -1;
 	}
 	return 0;
@@ -294,7 +264,7 @@ int mail_filter_setups(struct mail_session *s)
 		struct mail_filter *f = &s->filters[i];
 		int r = f->ops.setup(state(f->mod), &s->mail, &msg);
 
-		if (mail_op_result(s, f->mod, "setup", r, msg) < 0)
+		if (ctx_op_result(s->c, f->mod, "setup", r, msg) < 0)
 			return -1;
 	}
 	return 0;

@@ -81,9 +81,4 @@ int mail_stage_maildir(struct mail_session *s, const char *domain,
 char *mail_maildir(const struct mail_session *s, const char *domain,
 		   const char *local);
 
-/* 0 when r (a role op's return) is not negative; else -1 with an error
- * naming the module and op, and the sysexits code for -r (EINVAL: 65...). */
-int mail_op_result(struct mail_session *s, const struct module *m,
-		   const char *op, int r, const char *msg);
-
 #endif
