@@ -6,15 +6,17 @@ set -eu
 BUILD_DEPS="build-essential autoconf automake libtool pkg-config libltdl-dev
 	libconfuse-dev libsodium-dev libcrypt-dev libidn2-dev libssl-dev
 	libcmocka-dev libldns-dev"
-# What the postfix, dovecot and opendkim modules configure and run
-# (procps: pgrep/pkill for OpenDKIM's pid files without systemd).
+# What the postfix, dovecot, opendkim and nftables modules configure and
+# run (procps: pgrep/pkill for OpenDKIM's pid files without systemd).
 MAIL_DEPS="postfix postfix-lmdb dovecot-core dovecot-imapd dovecot-pop3d
-	dovecot-lmtpd dovecot-sieve dovecot-managesieved openssl opendkim procps"
+	dovecot-lmtpd dovecot-sieve dovecot-managesieved openssl opendkim procps
+	nftables"
 # The end-to-end tests: namespaces (util-linux, iproute2), Debian's python3
 # for the clients, testssl.sh for the TLS checks, dkimpy to verify
-# signatures, Knot and the ldns and Knot tools for the DNS checks.
+# signatures, Knot and the ldns and Knot tools for the DNS checks, iptables
+# for the firewall test of both backends.
 TEST_DEPS="python3 util-linux iproute2 testssl.sh python3-dkim python3-nacl
-	ldnsutils knot knot-dnsutils knot-dnssecutils"
+	ldnsutils knot knot-dnsutils knot-dnssecutils iptables"
 
 missing=
 for p in $BUILD_DEPS $MAIL_DEPS ${WITH_TEST_DEPS:+$TEST_DEPS}; do

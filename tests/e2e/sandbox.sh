@@ -10,10 +10,10 @@
 #   server's public address and bind clients to 192.0.2.10 / 2001:db8::10, a
 #   source that is neither loopback nor one of the host's interface addresses
 #   (so not in mynetworks, even with mynetworks_style = host): a client that
-#   binds to it talks to the daemons as another server would. DESIGN.md
-#   suggests a veth pair into a second namespace; neither veth nor dummy
-#   interfaces exist on every kernel (this VM has neither), and routes on the
-#   private lo are equivalent for the daemons: the namespace has no route out.
+#   binds to it talks to the daemons as another server would. For the
+#   daemons that is equivalent to a second host on a veth pair (the firewall
+#   test, which needs packets to cross a real interface, makes one itself:
+#   tests/e2e/firewall.py); the namespace has no route out.
 # - files: a tmpfs staging area holds a copy of /etc (bind-mounted over /etc
 #   whole, since useradd and friends rename files inside it) and of
 #   /var/spool/postfix; /var/lib is an overlay whose changes stay in the
