@@ -199,18 +199,20 @@ static void host_rule(struct mbuf *b, const uint16_t *ports, size_t n)
 	mbuf_puts(b, " } accept comment \"" NFT_COMMENT "\"");
 }
 
-/* The table, replaced whole: "add" first so that "delete" never fails. */
-static void table_script(struct mbuf *b, const uint16_t *ports, size_t n)
+/* The table, replaced whole ("add" first, so that "delete" never fails):
+ * nft takes the same text from a file and as one argument. */
+static void table_text(struct mbuf *b, const uint16_t *ports, size_t n)
 {
-	mbuf_puts(b, "add table inet " NFT_TABLE "; delete table inet " NFT_TABLE
-		  "; table inet " NFT_TABLE " { set mail_tcp { type inet_service; ");
+	mbuf_puts(b, "add table inet " NFT_TABLE "\ndelete table inet " NFT_TABLE "\n"
+		  "table inet " NFT_TABLE " {\n\tset mail_tcp {\n\t\ttype inet_service\n");
 	if (n) {
-		mbuf_puts(b, "elements = { ");
+		mbuf_puts(b, "\t\telements = { ");
 		port_list(b, ports, n);
-		mbuf_puts(b, " }; ");
+		mbuf_puts(b, " }\n");
 	}
-	mbuf_puts(b, "}; chain input { type filter hook input priority filter - 1; "
-		  "policy accept; tcp dport @mail_tcp counter accept; }; }");
+	mbuf_puts(b, "\t}\n\tchain input {\n"
+		  "\t\ttype filter hook input priority filter - 1; policy accept;\n"
+		  "\t\ttcp dport @mail_tcp counter accept\n\t}\n}\n");
 }
 
 static int cmp_port(const void *a, const void *b)
@@ -233,13 +235,13 @@ int nft_same_ports(const uint16_t *a, size_t na, const uint16_t *b, size_t nb)
 
 static void chain_ref(struct mbuf *b, const char *verb, const struct nft_chain *c)
 {
-	mbuf_printf(b, "; %s rule %s %s %s", verb, c->family, c->table, c->name);
+	mbuf_printf(b, "%s rule %s %s %s", verb, c->family, c->table, c->name);
 }
 
 void nft_open_script(struct mbuf *b, const struct nft_ruleset *rs,
 		     const uint16_t *ports, size_t n)
 {
-	table_script(b, ports, n);
+	table_text(b, ports, n);
 	for (size_t i = 0; i < rs->n_chains; i++) {
 		const struct nft_chain *c = &rs->chains[i];
 		int hook = c->policy_drop && !c->iptables && n;
@@ -248,47 +250,34 @@ void nft_open_script(struct mbuf *b, const struct nft_ruleset *rs,
 
 		for (size_t k = keep; k < c->n_ours; k++) {
 			chain_ref(b, "delete", c);
-			mbuf_printf(b, " handle %lu", c->ours[k]);
+			mbuf_printf(b, " handle %lu\n", c->ours[k]);
 		}
 		if (hook && !keep) {
 			chain_ref(b, "add", c);
 			mbuf_puts(b, " ");
 			host_rule(b, ports, n);
+			mbuf_puts(b, "\n");
 		}
 	}
 }
 
 void nft_close_script(struct mbuf *b, const struct nft_ruleset *rs)
 {
-	const char *sep = "";
-
 	for (size_t i = 0; i < rs->n_chains; i++)
 		for (size_t k = 0; k < rs->chains[i].n_ours; k++) {
-			const struct nft_chain *c = &rs->chains[i];
-
-			mbuf_printf(b, "%sdelete rule %s %s %s handle %lu", sep,
-				    c->family, c->table, c->name, c->ours[k]);
-			sep = "; ";
+			chain_ref(b, "delete", &rs->chains[i]);
+			mbuf_printf(b, " handle %lu\n", rs->chains[i].ours[k]);
 		}
 	if (rs->have_table)
-		mbuf_printf(b, "%sdelete table inet " NFT_TABLE, sep);
+		mbuf_puts(b, "delete table inet " NFT_TABLE "\n");
 }
 
 void nft_boot_file(struct mbuf *b, const struct nft_ruleset *rs,
 		   const uint16_t *ports, size_t n)
 {
 	mbuf_puts(b, "# Written by webstack(8), module nftables: the mail ports that\n"
-		  "# `webstack mail firewall open` opened. /etc/nftables.conf includes it.\n"
-		  "add table inet " NFT_TABLE "\ndelete table inet " NFT_TABLE "\n"
-		  "table inet " NFT_TABLE " {\n\tset mail_tcp {\n\t\ttype inet_service\n");
-	if (n) {
-		mbuf_puts(b, "\t\telements = { ");
-		port_list(b, ports, n);
-		mbuf_puts(b, " }\n");
-	}
-	mbuf_puts(b, "\t}\n\tchain input {\n"
-		  "\t\ttype filter hook input priority filter - 1; policy accept;\n"
-		  "\t\ttcp dport @mail_tcp counter accept\n\t}\n}\n");
+		  "# `webstack mail firewall open` opened. /etc/nftables.conf includes it.\n");
+	table_text(b, ports, n);
 	if (!n)
 		return;
 	/* "add" of a missing table or chain makes an empty one, so a chain

@@ -46,8 +46,9 @@ struct nft_ruleset {
 int nft_parse(const char *text, struct nft_ruleset *rs);
 void nft_ruleset_free(struct nft_ruleset *rs);
 
-/* The argument of one `nft` run that makes exactly ports open (open) or
- * removes all that is webstack's (close; empty when there is nothing). */
+/* The argument of one `nft` run (statements one per line) that makes
+ * exactly ports open (open) or removes all that is webstack's (close;
+ * empty when there is nothing). */
 void nft_open_script(struct mbuf *b, const struct nft_ruleset *rs,
 		     const uint16_t *ports, size_t n);
 void nft_close_script(struct mbuf *b, const struct nft_ruleset *rs);

@@ -110,23 +110,24 @@ static void test_open_script(void **state)
 	/* same ports: the rule stays; iptables' INPUT gets nothing; the
 	 * blocked ip6 chain gets its rule (the drop before it is reported) */
 	s = script(listing, two, 2, 1);
-	assert_non_null(strstr(s, "add table inet webstack; delete table inet webstack; "
-			       "table inet webstack { set mail_tcp { type inet_service; "
-			       "elements = { 465, 25 }; }; chain input {"));
+	assert_int_equal(strncmp(s, "add table inet webstack\ndelete table inet webstack\n"
+				 "table inet webstack {\n\tset mail_tcp {\n\t\ttype "
+				 "inet_service\n\t\telements = { 465, 25 }\n", 99), 0);
 	assert_null(strstr(s, "inet filter input"));
 	assert_null(strstr(s, "ip filter INPUT"));
-	assert_non_null(strstr(s, "; add rule ip6 other in tcp dport { 465, 25 } accept "
-			       "comment \"webstack\""));
+	assert_non_null(strstr(s, "\nadd rule ip6 other in tcp dport { 465, 25 } accept "
+			       "comment \"webstack\"\n"));
 	free(s);
 	/* other ports: delete by handle, add the new rule */
 	s = script(listing, three, 3, 1);
-	assert_non_null(strstr(s, "; delete rule inet filter input handle 7; add rule inet "
+	assert_non_null(strstr(s, "\ndelete rule inet filter input handle 7\nadd rule inet "
 			       "filter input tcp dport { 25, 465, 587 } accept comment "
-			       "\"webstack\""));
+			       "\"webstack\"\n"));
 	free(s);
 	/* no ports: our rules go, the table stays with an empty set */
 	s = script(listing, NULL, 0, 1);
-	assert_non_null(strstr(s, "set mail_tcp { type inet_service; }"));
+	assert_non_null(strstr(s, "\t\ttype inet_service\n\t}\n"));
+	assert_null(strstr(s, "elements"));
 	assert_non_null(strstr(s, "delete rule inet filter input handle 7"));
 	assert_null(strstr(s, "add rule"));
 	free(s);
@@ -138,8 +139,8 @@ static void test_close_script(void **state)
 
 	(void)state;
 	s = script(listing, NULL, 0, 0);
-	assert_string_equal(s, "delete rule inet filter input handle 7; "
-			    "delete table inet webstack");
+	assert_string_equal(s, "delete rule inet filter input handle 7\n"
+			    "delete table inet webstack\n");
 	free(s);
 	s = script("table inet filter { # handle 1\n}\n", NULL, 0, 0);
 	assert_string_equal(s, "");
@@ -238,12 +239,12 @@ static void test_open_op(void **state)
 	assert_int_equal(nftables_open(f->n, three, 3, &msg), 0);
 	/* nft -c first, then the files, then the deferred batch */
 	assert_int_equal(f->m.n_runs, 2);
-	assert_int_equal(strncmp(f->m.runs[1], NFT " -c add table inet webstack", 35), 0);
+	assert_int_equal(strncmp(f->m.runs[1], NFT " -c add table inet webstack\n", 36), 0);
 	assert_non_null(host_mock_staged(&f->m, BOOT_FILE));
 	assert_non_null(strstr(host_mock_staged(&f->m, NFT_CONF)->data,
 			       "include \"" BOOT_FILE "\""));
 	assert_int_equal(f->m.n_deferred, 1);
-	assert_int_equal(strncmp(f->m.deferred[0], NFT " add table inet webstack", 32), 0);
+	assert_int_equal(strncmp(f->m.deferred[0], NFT " add table inet webstack\n", 33), 0);
 }
 
 static void test_no_nft(void **state)
