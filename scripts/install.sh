@@ -15,4 +15,5 @@ make install
 webstack --version
 webstack check-config
 webstack mail setup --hostname "${MAIL_HOSTNAME:-$(hostname -f)}"
+webstack mail firewall open
 webstack mail status
