@@ -70,7 +70,7 @@ static void iptables_fini(void *state)
 static int run_tool(struct ipt *t, const char *const argv[], const char *input,
 		    char **out_r, const char **err_r)
 {
-	const char *msg = NULL;
+	const char *msg = NULL, *first;
 	char *out = NULL;
 	char why[512];
 	int status = 0;
@@ -81,12 +81,13 @@ static int run_tool(struct ipt *t, const char *const argv[], const char *input,
 		*out_r = out;
 		return 0;
 	}
+	first = out ? out + strspn(out, " \t\n") : "";
 	if (r < 0)
 		snprintf(why, sizeof(why), "%s", msg);
 	else if (status == 127)
 		snprintf(why, sizeof(why), "not found");
-	else if (out && out[strspn(out, " \t\n")])
-		snprintf(why, sizeof(why), "%.*s", (int)strcspn(out, "\n"), out);
+	else if (*first)
+		snprintf(why, sizeof(why), "%.*s", (int)strcspn(first, "\n"), first);
 	else
 		snprintf(why, sizeof(why), "exit status %d", status);
 	free(out);
