@@ -167,7 +167,7 @@ def check_backend(backend, host_setup):
                  desc="%s: status" % backend)
     checks = json.loads(r.out)["checks"] if r.rc == 0 else []
     ok(all(c["ok"] for c in checks) and
-       {c["check"] for c in checks} >= {"tcp/%d" % p for p in OPEN},
+       all(any(c["check"].endswith("tcp/%d" % p) for c in checks) for p in OPEN),
        "%s: status shows every enabled port open" % backend, r.out)
     w.expect(0, "mail", "firewall", "close", desc="%s: close" % backend)
     expect_reach([], "%s: after close no mail port answers" % backend)
@@ -226,7 +226,7 @@ if have_iptables:
     reset_firewall()
     host_iptables()
     w.expect(0, "mail", "firewall", "open", desc="iptables: open (for the ruleset check)")
-    eq((ipt_ports("iptables"), ipt_ports("ip6tables")), (OPEN, OPEN),
+    eq((ipt_ports("iptables"), ipt_ports("ip6tables")), (sorted(OPEN), sorted(OPEN)),
        "iptables: chain WEBSTACK holds exactly the enabled ports, IPv4 and IPv6")
 
     # ---- switching backends -------------------------------------------------------
@@ -243,7 +243,7 @@ if have_iptables:
     w.expect(0, "mail", "firewall", "open", desc="switched back to iptables: open")
     r = subprocess.run(["nft", "list", "table", "inet", "webstack"], capture_output=True)
     ok(r.returncode != 0, "open after the switch removed the nftables backend's table")
-    eq((ipt_ports("iptables"), ipt_ports("ip6tables")), (OPEN, OPEN),
+    eq((ipt_ports("iptables"), ipt_ports("ip6tables")), (sorted(OPEN), sorted(OPEN)),
        "and the iptables backend opened the ports")
     w.expect(0, "mail", "firewall", "close", desc="iptables: close")
 else:
