@@ -18,12 +18,11 @@
 #include "report.h"
 
 #define FIREWALL_STATE "/var/lib/webstack/firewall"
-#define MODULE_NAME_MAX 64
 
 struct fw {
 	struct module *now;		/* the configured module, or NULL */
 	struct module *before;		/* the one that opened, if another */
-	char opened_by[MODULE_NAME_MAX]; /* "" when nothing is open */
+	char opened_by[CTX_NAME_MAX]; /* "" when nothing is open */
 	uint16_t ports[WEBSTACK_SVC_COUNT_];
 	size_t n_ports;
 };
@@ -81,14 +80,14 @@ static int find_modules(struct ctx *c, struct fw *f, enum need need,
 {
 	const char *name = c->conf.role_module[WEBSTACK_ROLE_FIREWALL];
 
-	if (load_before && *f->opened_by && strcmp(f->opened_by, name) != 0) {
-		c->retired_module = f->opened_by;
-		c->retired_role = WEBSTACK_ROLE_FIREWALL;
-	}
+	int retire = load_before && *f->opened_by && strcmp(f->opened_by, name) != 0;
+
+	if (retire && ctx_retire(c, f->opened_by, WEBSTACK_ROLE_FIREWALL) < 0)
+		return -1;
 	if (ctx_modules(c, 1) < 0)
 		return -1;
 	f->now = loader_find_role(&c->loader, WEBSTACK_ROLE_FIREWALL);
-	if (c->retired_module)
+	if (retire)
 		f->before = loader_find(&c->loader, f->opened_by);
 	if (!f->now && (need == NEED_NOW || !f->before))
 		return err_set(&c->err, EX_CONFIG, "%s: no module fills the firewall "

@@ -188,8 +188,10 @@ static int role_setups(struct mail_session *s)
 	if (ctx_op_result(s->c, s->imap, "setup",
 			   imap->setup(s->imap->state, &s->mail, &msg), msg) < 0)
 		return -1;
-	return ctx_op_result(s->c, s->mta, "setup",
-			      mta->setup(s->mta->state, &s->mail, &msg), msg);
+	if (ctx_op_result(s->c, s->mta, "setup",
+			  mta->setup(s->mta->state, &s->mail, &msg), msg) < 0)
+		return -1;
+	return mail_filter_disables(s);
 }
 
 int cmd_mail_setup(struct ctx *c, int argc, char **argv)

@@ -46,6 +46,21 @@ int ctx_op_result(struct ctx *c, const struct module *m, const char *op, int r,
 		       msg ? msg : "failed without a message");
 }
 
+int ctx_retire(struct ctx *c, const char *name, enum webstack_role role)
+{
+	size_t n = strlen(name);
+
+	if (!n || n >= CTX_NAME_MAX ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") != n)
+		return err_set(&c->err, EX_DATAERR, "'%s' is not a module name", name);
+	if (c->n_retired == CTX_MAX_RETIRED)
+		return err_set(&c->err, EX_SOFTWARE, "more than %d retired modules",
+			       CTX_MAX_RETIRED);
+	memcpy(c->retired[c->n_retired].name, name, n + 1);
+	c->retired[c->n_retired++].role = role;
+	return 0;
+}
+
 int ctx_config(struct ctx *c)
 {
 	if (c->conf_loaded)
@@ -101,10 +116,10 @@ int ctx_modules(struct ctx *c, int init)
 		return 0;
 	if (ctx_loader(c) < 0 || config_load_modules(&c->conf, &c->loader, &c->err) < 0)
 		return -1;
-	if (c->retired_module &&
-	    loader_load_retired(&c->loader, c->retired_module, c->retired_role,
-				NULL, &c->err) < 0)
-		return -1;
+	for (size_t i = 0; i < c->n_retired; i++)
+		if (loader_load_retired(&c->loader, c->retired[i].name,
+					c->retired[i].role, NULL, &c->err) < 0)
+			return -1;
 	c->hosts = xmalloc((c->loader.n_mods + 1) * sizeof(*c->hosts));
 	for (size_t i = 0; i < c->loader.n_mods; i++) {
 		c->hosts[i] = xmalloc(sizeof(struct host_priv));
@@ -131,14 +146,12 @@ int ctx_modules(struct ctx *c, int init)
 
 int ctx_begin(struct ctx *c)
 {
-	struct txn_options o = {
-		.root = c->root,
-		.lock_file = c->conf.lock_file,
-		.lock_timeout = c->conf.lock_timeout,
-	};
+	struct txn_options o = {.root = c->root};
 
 	if (ctx_config(c) < 0)
 		return -1;
+	o.lock_file = c->conf.lock_file;
+	o.lock_timeout = c->conf.lock_timeout;
 	return txn_begin(&c->txn, &o, &c->err);
 }
 

@@ -16,6 +16,9 @@
 
 struct host_priv;
 
+#define CTX_NAME_MAX 64		/* a module name */
+#define CTX_MAX_RETIRED 8
+
 enum opt_id {
 	OPT_CONFIG, OPT_ROOT, OPT_MODULE_DIR, OPT_DRY_RUN, OPT_JSON, OPT_QUIET,
 	OPT_VERBOSE, OPT_VERSION, OPT_HELP,
@@ -37,10 +40,13 @@ struct ctx {
 	struct host_priv **hosts;	/* one per loaded module */
 	struct txn *txn;
 	struct err err;
-	/* Set before ctx_modules(): a module to load besides the config's,
-	 * retired from retired_role (loader_load_retired()). */
-	const char *retired_module;
-	enum webstack_role retired_role;
+	/* Modules to load besides the config's, retired from a role
+	 * (loader_load_retired()); added by ctx_retire(). */
+	struct ctx_retired {
+		char name[CTX_NAME_MAX];
+		enum webstack_role role;
+	} retired[CTX_MAX_RETIRED];
+	size_t n_retired;
 };
 
 /* Reads webstack.conf (pass 1) once. */
@@ -63,6 +69,11 @@ void ctx_free(struct ctx *c);
  * validated for a scheme that uses at most max_len bytes. */
 int ctx_password(struct ctx *c, const char *arg, size_t max_len, char *buf,
 		 size_t bufsz);
+
+/* Before ctx_modules(): load module name too, retired from role, so its
+ * ops can undo what it did (a backend or filter the config no longer
+ * names). Names that are not module names are refused (EX_DATAERR). */
+int ctx_retire(struct ctx *c, const char *name, enum webstack_role role);
 
 /* Prints c->err and returns its exit code. */
 int ctx_fail(struct ctx *c);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -63,32 +64,76 @@ static int find_roles(struct mail_session *s)
 static const enum webstack_role filter_roles[] = {
 	WEBSTACK_ROLE_AV, WEBSTACK_ROLE_SPAM, WEBSTACK_ROLE_DKIM};
 
+static struct mail_filter *filter_array(size_t n)
+{
+	struct mail_filter *f = xmalloc((n + 1) * sizeof(*f));
+
+	memset(f, 0, (n + 1) * sizeof(*f));
+	return f;
+}
+
+static void add_filter(struct mail_filter *f, struct module *m)
+{
+	size_t n = m->desc->role_ops_size;
+
+	f->mod = m;
+	/* fields past the module's recorded size count as NULL */
+	memcpy(&f->ops, m->desc->role_ops, n < sizeof(f->ops) ? n : sizeof(f->ops));
+}
+
+/* The filters in role order, their milters, and the retired ones apart. */
 static void find_filters(struct mail_session *s)
 {
 	struct loader *ld = &s->c->loader;
 
 	s->dns = loader_find_role(ld, WEBSTACK_ROLE_DNS);
-	s->filters = xmalloc((ld->n_mods + 1) * sizeof(*s->filters));
-	memset(s->filters, 0, (ld->n_mods + 1) * sizeof(*s->filters));
+	s->filters = filter_array(ld->n_mods);
+	s->retired = filter_array(ld->n_mods);
 	for (size_t r = 0; r < sizeof(filter_roles) / sizeof(filter_roles[0]); r++)
 		for (size_t i = 0; i < ld->n_mods; i++) {
 			struct module *m = ld->mods[i];
-			struct mail_filter *f = &s->filters[s->n_filters];
-			size_t n = m->desc->role_ops_size;
 			const char *const *list;
 
 			if (m->desc->role != filter_roles[r])
 				continue;
-			f->mod = m;
-			/* fields past the module's recorded size count as NULL */
-			memcpy(&f->ops, m->desc->role_ops,
-			       n < sizeof(f->ops) ? n : sizeof(f->ops));
-			for (list = f->ops.milters(m->state); list && *list; list++)
+			if (m->retired) {
+				add_filter(&s->retired[s->n_retired++], m);
+				continue;
+			}
+			add_filter(&s->filters[s->n_filters], m);
+			list = s->filters[s->n_filters++].ops.milters(m->state);
+			for (; list && *list; list++)
 				strv_add(&s->milters, *list);
-			s->n_filters++;
 		}
 	s->mail.milters = (const char *const *)s->milters.v;
 	s->mail.n_milters = s->milters.n;
+}
+
+/* MAIL_SETUP: the filters the last setup configured ("<role> <module>"
+ * lines in FILTER_STATE) are loaded too; those the config no longer names
+ * come out retired, so that setup can disable them. */
+static int retire_old_filters(struct mail_session *s)
+{
+	struct buf b = {0};
+	int r = txn_read(s->c->txn, MAIL_FILTER_STATE, &b, &s->c->err);
+
+	for (char *line = b.data, *next; r == 0 && line && *line; line = next) {
+		char role[16], name[CTX_NAME_MAX];
+		enum webstack_role rv;
+
+		next = line + strcspn(line, "\n");
+		next += *next == '\n';
+		if (sscanf(line, "%15s %63s", role, name) != 2 ||
+		    ((rv = role_by_name(role)) != WEBSTACK_ROLE_AV &&
+		     rv != WEBSTACK_ROLE_SPAM && rv != WEBSTACK_ROLE_DKIM)) {
+			log_msg(WEBSTACK_LOG_WARNING, "%s: a line that names no filter "
+				"module: ignored", MAIL_FILTER_STATE);
+			continue;
+		}
+		r = ctx_retire(s->c, name, rv);
+	}
+	buf_free(&b);
+	return r < 0 ? -1 : 0;
 }
 
 /* --hostname, else hostname of webstack.conf, else the system's name when
@@ -207,12 +252,14 @@ int mail_open(struct mail_session *s, struct ctx *c, enum mail_mode mode,
 {
 	memset(s, 0, sizeof(*s));
 	s->c = c;
+	if (mode != MAIL_READ && ctx_begin(c) < 0)
+		return -1;
+	if (mode == MAIL_SETUP && retire_old_filters(s) < 0)
+		return -1;
 	if (ctx_modules(c, 1) < 0 || find_roles(s) < 0 ||
 	    fill_settings(s, mode, hostname) < 0)
 		return -1;
 	find_filters(s);
-	if (mode != MAIL_READ && ctx_begin(c) < 0)
-		return -1;
 	return load_directory(s);
 }
 
@@ -256,6 +303,32 @@ int mail_publish(struct mail_session *s, int removing)
 	return 0;
 }
 
+int mail_filter_disables(struct mail_session *s)
+{
+	const char *msg = NULL;
+	struct buf list = {0};
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < s->n_retired; i++) {
+		struct mail_filter *f = &s->retired[i];
+
+		log_msg(WEBSTACK_LOG_NOTICE, "%s filter %s: webstack.conf no longer "
+			"names it", s->c->opt[OPT_DRY_RUN] ? "would disable" :
+			"disabling", f->mod->name);
+		r = ctx_op_result(s->c, f->mod, "disable",
+				  f->ops.disable(state(f->mod), &s->mail, &msg), msg);
+	}
+	for (size_t i = 0; i < s->n_filters; i++)
+		buf_printf(&list, "%s %s\n", role_get(s->filters[i].mod->desc->role)->name,
+			   s->filters[i].mod->name);
+	if (r == 0)
+		r = txn_stage_file(s->c->txn, &(struct webstack_file){
+			.path = MAIL_FILTER_STATE, .data = list.data ? list.data : "",
+			.len = list.len, .mode = 0644}, &s->c->err);
+	buf_free(&list);
+	return r;
+}
+
 int mail_filter_setups(struct mail_session *s)
 {
 	const char *msg = NULL;
@@ -281,6 +354,7 @@ void mail_close(struct mail_session *s)
 		ctx_end(s->c);
 	dir_free(&s->dir);
 	free(s->filters);
+	free(s->retired);
 	strv_free(&s->milters);
 	strv_free(&s->public_addresses);
 	free(s->hostname);

@@ -28,6 +28,8 @@
 /* The TLS files used when webstack.conf names none. */
 #define MAIL_DEFAULT_CERT "/etc/webstack/tls/cert.pem"
 #define MAIL_DEFAULT_KEY "/etc/webstack/tls/key.pem"
+/* The filter modules the last `mail setup` configured. */
+#define MAIL_FILTER_STATE "/var/lib/webstack/filters"
 
 enum mail_mode {
 	MAIL_READ,	/* list, status: no lock */
@@ -48,6 +50,8 @@ struct mail_session {
 	struct module *dns;		/* NULL when no module fills the role */
 	struct mail_filter *filters;	/* in role order: av, spam, dkim */
 	size_t n_filters;
+	struct mail_filter *retired;	/* MAIL_SETUP: filters to disable */
+	size_t n_retired;
 	struct strv milters;		/* the filters' milters, in order */
 	struct strv public_addresses;
 	struct webstack_mail mail;	/* strings below or in the config */
@@ -65,6 +69,11 @@ int mail_publish(struct mail_session *s, int removing);
 
 /* Calls every filter's setup(). */
 int mail_filter_setups(struct mail_session *s);
+
+/* Calls disable() of every filter the last setup configured and the config
+ * no longer names, and stages MAIL_FILTER_STATE for the next setup. Call
+ * it after the MTA's setup, so Postfix drops their milters first. */
+int mail_filter_disables(struct mail_session *s);
 
 /* Commits (or, with --dry-run, prints the diff). */
 int mail_commit(struct mail_session *s);

@@ -41,7 +41,7 @@ static const struct role_op firewall_ops[] = {
 /* The three filter roles share one ops layout. */
 #define FILTER_OPS(type)                                                       \
 	{                                                                      \
-		OP(type, milters, 1), OP(type, setup, 1),                      \
+		OP(type, milters, 1), OP(type, setup, 1), OP(type, disable, 1), \
 		OP(type, publish, 0), OP(type, status, 0),                     \
 	}
 static const struct role_op av_ops[] = FILTER_OPS(webstack_av_ops);

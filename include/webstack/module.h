@@ -46,7 +46,9 @@
  *	                 gain load() and the directory sink; the directory
  *	                 carries the domains' DKIM keys.
  *	2026-11-26  1.0  Still unreleased, amended again: filters return a
- *	                 list of milters and lose disable(); the dns role gets
+ *	                 list of milters, and disable() takes the settings and
+ *	                 is called for a filter taken out of the config (the
+ *	                 core loads it retired); the dns role gets
  *	                 the directory, check() and push(); struct
  *	                 webstack_mail carries the public addresses.
  *

@@ -10,11 +10,12 @@
  *	state. setup() stages the daemon's configuration and defers its start
  *	or reload; publish() stages what depends on the directory (per-domain
  *	tables) and defers the reload it needs; status() reports into r.
- *	milters and setup are required, publish and status are optional (NULL).
- *
- *	A filter is switched off by taking it out of webstack.conf and running
- *	`webstack mail setup`, which takes its milters out of the MTA's list;
- *	its daemon is then the admin's to stop.
+ *	disable() undoes setup(): it defers stopping the daemon and stages the
+ *	removal of the files setup() and publish() wrote. `webstack mail
+ *	setup` calls it, on the module loaded retired, once webstack.conf no
+ *	longer names the module, after the MTA's setup took its milters out of
+ *	the MTA's list. milters, setup and disable are required, publish and
+ *	status are optional (NULL).
  *
  *	Ownership: mail, dir and r are borrowed for the call.
  *
@@ -22,7 +23,8 @@
  *	2026-11-25  ABI 1.0  milter, setup, disable, publish, status.
  *	2026-11-26  ABI 1.0  (unreleased, amended) milter() becomes milters(),
  *	                     a list: OpenDKIM needs one process per algorithm;
- *	                     disable() is gone, nothing could call it.
+ *	                     disable() takes the settings and is called by
+ *	                     `mail setup` for a filter taken out of the config.
  */
 #ifndef WEBSTACK_ROLE_DKIM_H
 #define WEBSTACK_ROLE_DKIM_H
@@ -33,6 +35,8 @@ struct webstack_dkim_ops {
 	const char *const *(*milters)(void *state);
 	int (*setup)(void *state, const struct webstack_mail *mail,
 		     const char **err_r);
+	int (*disable)(void *state, const struct webstack_mail *mail,
+		       const char **err_r);
 	int (*publish)(void *state, const struct webstack_mail *mail,
 		       const struct webstack_directory *dir, const char **err_r);
 	int (*status)(void *state, const struct webstack_mail *mail,

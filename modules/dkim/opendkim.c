@@ -228,6 +228,41 @@ static int opendkim_setup(void *state, const struct webstack_mail *mail,
 	return r;
 }
 
+/* Both daemons stop and every file of the module's goes, but
+ * /etc/opendkim.conf, which is Debian's file (overwritten by setup). */
+static int opendkim_disable(void *state, const struct webstack_mail *mail,
+			    const char **err_r)
+{
+	static const char *const files[] = {
+		ODK_ED_CONF, ODK_ED25519_UNIT, ODK_DROPIN,
+		ODK_DIR "/KeyTable.rsa", ODK_DIR "/SigningTable.rsa",
+		ODK_DIR "/KeyTable.ed25519", ODK_DIR "/SigningTable.ed25519"};
+	struct odk *o = state;
+	const char *msg = NULL;
+	int r = 0;
+
+	(void)mail;
+	for (size_t i = 0; r == 0 && i < ODK_N_INSTANCES; i++) {
+		int running;
+
+		r = ws_service_running(o->h, &o->msg, odk_instances[i].svc, &running,
+				       err_r);
+		if (r == 0 && running)
+			r = ws_defer_service(o->h, &o->msg, odk_instances[i].svc,
+					     WEBSTACK_SERVICE_STOP, err_r);
+	}
+	for (size_t i = 0; r == 0 && i < sizeof(files) / sizeof(files[0]); i++) {
+		char *old = NULL;
+		size_t len = 0;
+
+		r = ws_read_current(o->h, &o->msg, files[i], &old, &len, err_r);
+		if (r == 0 && old && (r = o->h->stage_remove(o->h, files[i], &msg)) < 0)
+			r = ws_fail(&o->msg, err_r, r, "%s", msg);
+		free(old);
+	}
+	return r;
+}
+
 static int opendkim_publish(void *state, const struct webstack_mail *mail,
 			    const struct webstack_directory *dir, const char **err_r)
 {
@@ -282,6 +317,7 @@ static int opendkim_status(void *state, const struct webstack_mail *mail,
 static const struct webstack_dkim_ops ops = {
 	.milters = opendkim_milters,
 	.setup = opendkim_setup,
+	.disable = opendkim_disable,
 	.publish = opendkim_publish,
 	.status = opendkim_status,
 };

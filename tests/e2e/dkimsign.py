@@ -232,5 +232,38 @@ w.expect(0, "mail", "setup")
 eq(w.digest_diff(digest, w.tree_digest(dirs)), "", "a second setup changes no file")
 eq({p: open(p).read() for p in pids}, pids, "and restarts no OpenDKIM")
 r = w.expect(0, "--dry-run", "mail", "setup", desc="setup --dry-run")
+
+# ---- taking the filter out of the config disables it ---------------------------
+main_cf = open("/etc/postfix/main.cf").read()
+w.write_config(extra='dns = "ldns"\n')
+w.expect(0, "mail", "setup", desc="setup without dkim = \"opendkim\"")
+eq(subprocess.run(["postconf", "-h", "smtpd_milters"], capture_output=True,
+                  text=True).stdout.strip(), "", "Postfix calls no milter any more")
+
+def opendkim_running():
+    return [p for p in pids if subprocess.run(["pgrep", "-F", p],
+                                              capture_output=True).returncode == 0]
+
+
+left, _ = w.wait_for(lambda: not opendkim_running(), 10)
+ok(left, "both OpenDKIM daemons are stopped", opendkim_running())
+ok(not os.path.exists("/etc/opendkim/ed25519.conf") and
+   not os.path.exists("/etc/opendkim/KeyTable.rsa"), "and the module's files are gone",
+   os.listdir("/etc/opendkim"))
+token6 = w.send(ALICE[0], BOB[0], port=587, login=ALICE)
+ok(b"dkim-signature" not in delivered(BOB[0], token6).lower(),
+   "mail still flows, unsigned")
+w.write_config(extra='dkim = "opendkim"\ndns = "ldns"\nopendkim {\n  trust_anchor_file = ""\n'
+               '  nameservers = {"127.0.0.1@%d"}\n}\n' % KNOT_PORT)
+w.expect(0, "mail", "setup", desc="setup with dkim = \"opendkim\" again")
+# the daemons fork before their sockets exist; Postfix defers mail until then
+socks = [SOCKDIR + "/rsa.sock", SOCKDIR + "/ed25519.sock"]
+up, _ = w.wait_for(lambda: all(os.path.exists(p) for p in socks), 10)
+ok(up, "both OpenDKIM sockets are back")
+eq(open("/etc/postfix/main.cf").read(), main_cf,
+   "enabled again, main.cf is as it was before the filter was disabled")
+token7 = w.send(ALICE[0], BOB[0], port=587, login=ALICE)
+sigs = signatures(delivered(BOB[0], token7))
+ok(len(sigs) == 2 and all(s[3] for s in sigs), "and mail is signed twice again", sigs)
 subprocess.run(["knotc", "-c", knot, "stop"], capture_output=True)
 tap.done()

@@ -128,6 +128,29 @@ static void test_duplicate_exclusive_role(void **state)
 	loader_free(&ld);
 }
 
+/* A module retired from an exclusive role loads beside the one that fills
+ * it, and never counts as filling it; a configured module asked for as
+ * retired stays what it is. */
+static void test_retired(void **state)
+{
+	const char *dirs[] = {mods_dir(), NULL};
+	struct loader ld;
+	struct module *m = NULL;
+	struct err e = {0};
+
+	(void)state;
+	assert_int_equal(loader_init(&ld, dirs, &e), 0);
+	assert_int_equal(loader_load(&ld, "good_mta", WEBSTACK_ROLE_MTA, NULL, &e), 0);
+	assert_int_equal(loader_load_retired(&ld, "good_mta2", WEBSTACK_ROLE_MTA, &m, &e), 0);
+	assert_true(m->retired);
+	assert_string_equal(loader_find_role(&ld, WEBSTACK_ROLE_MTA)->name, "good_mta");
+	assert_int_equal(loader_load_retired(&ld, "good_mta", WEBSTACK_ROLE_MTA, &m, &e), 0);
+	assert_false(m->retired);
+	assert_int_equal(loader_load_retired(&ld, "good_filter", WEBSTACK_ROLE_MTA, &m, &e), -1);
+	assert_non_null(strstr(e.msg, "fills the role 'av', not 'mta'"));
+	loader_free(&ld);
+}
+
 /* A copy of good_mta.so in a fresh directory, for the file checks. */
 static char *copy_good(char *dir_template)
 {
@@ -250,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_bad_name),
 		cmocka_unit_test(test_wrong_role),
 		cmocka_unit_test(test_duplicate_exclusive_role),
+		cmocka_unit_test(test_retired),
 		cmocka_unit_test(test_world_writable),
 		cmocka_unit_test(test_foreign_owner),
 		cmocka_unit_test(test_symlink),

@@ -202,6 +202,26 @@ static void test_reload_only_what_changed(void **state)
 	opendkim_fini(again);
 }
 
+/* disable: both daemons stop, the module's files go, Debian's
+ * /etc/opendkim.conf stays. */
+static void test_disable(void **state)
+{
+	struct fx *f = *state;
+	const char *msg = NULL;
+
+	host_mock_put(&f->m, ODK_ED_CONF, "x");
+	host_mock_put(&f->m, ODK_DIR "/KeyTable.rsa", "x");
+	host_mock_put(&f->m, ODK_RSA_CONF, "x");
+	f->m.running = 1;
+	assert_int_equal(opendkim_disable(f->o, &mail, &msg), 0);
+	assert_true(deferred(f, "service opendkim stop"));
+	assert_true(deferred(f, "service opendkim-ed25519 stop"));
+	assert_true(deferred(f, "remove " ODK_ED_CONF));
+	assert_true(deferred(f, "remove " ODK_DIR "/KeyTable.rsa"));
+	assert_false(deferred(f, "remove " ODK_RSA_CONF));
+	assert_false(deferred(f, "remove " ODK_DIR "/SigningTable.rsa")); /* not there */
+}
+
 static void test_missing_user(void **state)
 {
 	struct fx *f = *state;
@@ -266,6 +286,7 @@ int main(void)
 		T(test_setup_files),
 		T(test_tables),
 		T(test_reload_only_what_changed),
+		T(test_disable),
 		T(test_missing_user),
 		T(test_options),
 	};
