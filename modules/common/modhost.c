@@ -88,6 +88,32 @@ int ws_defer_service(const struct webstack_host *h, struct ws_msg *m,
 	return 0;
 }
 
+int ws_stage_milter_dir(const struct webstack_host *h, struct ws_msg *m,
+			const char *dir, const char *user, const char *package,
+			uid_t *uid_r, gid_t *gid_r, const char **err_r)
+{
+	const char *msg = NULL;
+	uid_t uid, pf_uid;
+	gid_t gid, pf_gid;
+	int r;
+
+	r = h->lookup_user(h, user, &uid, &gid, &msg);
+	if (r < 0)
+		return ws_fail(m, err_r, r, "%s: is %s installed (Debian: apt-get "
+			       "install %s)?", msg, package, package);
+	r = h->lookup_user(h, "postfix", &pf_uid, &pf_gid, &msg);
+	if (r < 0)
+		return ws_fail(m, err_r, r, "%s: is Postfix installed?", msg);
+	r = h->stage_dir(h, dir, 02750, uid, pf_gid, &msg);
+	if (r < 0)
+		return ws_fail(m, err_r, r, "%s", msg);
+	if (uid_r)
+		*uid_r = uid;
+	if (gid_r)
+		*gid_r = gid;
+	return 0;
+}
+
 void ws_report_socket(const struct webstack_host *h, struct webstack_report *rep,
 		      const char *check, const char *logical)
 {

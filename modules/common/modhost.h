@@ -43,6 +43,15 @@ int ws_defer_service(const struct webstack_host *h, struct ws_msg *m,
 		     const struct webstack_service *svc,
 		     enum webstack_service_action act, const char **err_r);
 
+/* Stages dir (in Postfix's queue directory) for a milter's socket: mode
+ * 2750, owner user, group postfix. The setgid bit gives the socket
+ * Postfix's group, so chrooted smtpd reaches it without Postfix joining
+ * the daemon's group. package names what to install when user is
+ * missing. *uid_r and *gid_r (may be NULL) get user's ids. */
+int ws_stage_milter_dir(const struct webstack_host *h, struct ws_msg *m,
+			const char *dir, const char *user, const char *package,
+			uid_t *uid_r, gid_t *gid_r, const char **err_r);
+
 /* One report item: "present" when the logical path is a socket. */
 void ws_report_socket(const struct webstack_host *h, struct webstack_report *rep,
 		      const char *check, const char *logical);

@@ -179,24 +179,18 @@ static int queue(struct odk *o, size_t i, int changed,
 
 static int stage_dirs(struct odk *o, const char **err_r)
 {
-	uid_t uid, pf_uid;
-	gid_t gid, pf_gid;
 	const char *msg = NULL;
+	uid_t uid;
+	gid_t gid;
 	int r;
 
-	r = o->h->lookup_user(o->h, ODK_USER, &uid, &gid, &msg);
+	/* Postfix must never join group opendkim: OpenDKIM would then
+	 * distrust the keys (readable by that group) and refuse to sign */
+	r = ws_stage_milter_dir(o->h, &o->msg, ODK_SOCKET_DIR, ODK_USER, "opendkim",
+				&uid, &gid, err_r);
 	if (r < 0)
-		return ws_fail(&o->msg, err_r, r, "%s: is OpenDKIM installed "
-			       "(Debian: apt-get install opendkim)?", msg);
-	r = o->h->lookup_user(o->h, "postfix", &pf_uid, &pf_gid, &msg);
-	if (r < 0)
-		return ws_fail(&o->msg, err_r, r, "%s: is Postfix installed?", msg);
-	(void)pf_uid;
-	/* setgid postfix: the sockets get Postfix's group, so Postfix never
-	 * joins group opendkim, which would make OpenDKIM distrust the keys
-	 * (readable by the opendkim group) and refuse to sign */
-	if ((r = o->h->stage_dir(o->h, ODK_SOCKET_DIR, 02750, uid, pf_gid, &msg)) < 0 ||
-	    (r = o->h->stage_dir(o->h, ODK_RUN_DIR, 0750, uid, gid, &msg)) < 0 ||
+		return r;
+	if ((r = o->h->stage_dir(o->h, ODK_RUN_DIR, 0750, uid, gid, &msg)) < 0 ||
 	    (r = o->h->stage_dir(o->h, ODK_DIR, 0755, 0, 0, &msg)) < 0)
 		return ws_fail(&o->msg, err_r, r, "%s", msg);
 	return 0;
