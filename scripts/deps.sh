@@ -14,9 +14,11 @@ MAIL_DEPS="postfix postfix-lmdb dovecot-core dovecot-imapd dovecot-pop3d
 # The end-to-end tests: namespaces (util-linux, iproute2), Debian's python3
 # for the clients, testssl.sh for the TLS checks, dkimpy to verify
 # signatures, Knot and the ldns and Knot tools for the DNS checks, iptables
-# for the firewall test of both backends.
+# for the firewall test of both backends, ClamAV (sigtool makes the test's
+# own signatures; nothing is ever downloaded).
 TEST_DEPS="python3 util-linux iproute2 testssl.sh python3-dkim python3-nacl
-	ldnsutils knot knot-dnsutils knot-dnssecutils iptables"
+	ldnsutils knot knot-dnsutils knot-dnssecutils iptables
+	clamav clamav-daemon clamav-milter"
 
 missing=
 for p in $BUILD_DEPS $MAIL_DEPS ${WITH_TEST_DEPS:+$TEST_DEPS}; do
@@ -45,5 +47,11 @@ if [ -n "$missing" ]; then
 	# starting now); the tests run a Knot of their own, never this one.
 	case "$missing " in
 	*" knot "*) systemctl disable --now knot.service >/dev/null 2>&1 || true ;;
+	esac
+	# freshclam would try to download signatures: never on a test host
+	case "$missing " in
+	*" clamav-daemon "*)
+		systemctl disable --now clamav-freshclam.service clamav-daemon.service \
+			clamav-daemon.socket >/dev/null 2>&1 || true ;;
 	esac
 fi

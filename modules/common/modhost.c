@@ -56,6 +56,46 @@ int ws_stage_changed(const struct webstack_host *h, struct ws_msg *m,
 	return 0;
 }
 
+int ws_stage_text(const struct webstack_host *h, struct ws_msg *m,
+		  const char *path, struct mbuf *b, int *changed_r,
+		  const char **err_r)
+{
+	char *old = NULL;
+	size_t old_len = 0;
+	int changed = 0, r;
+
+	if (mbuf_failed(b))
+		r = ws_fail(m, err_r, -ENOMEM, "out of memory");
+	else
+		r = ws_read_current(h, m, path, &old, &old_len, err_r);
+	if (r == 0)
+		r = ws_stage_changed(h, m, &(struct webstack_file){
+			.path = path, .data = b->s, .len = b->len, .mode = 0644},
+			old, old_len, &changed, err_r);
+	free(old);
+	mbuf_free(b);
+	*changed_r |= changed;
+	return r;
+}
+
+int ws_remove_files(const struct webstack_host *h, struct ws_msg *m,
+		    const char *const *paths, size_t n, const char **err_r)
+{
+	const char *msg = NULL;
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		char *old = NULL;
+		size_t len = 0;
+
+		r = ws_read_current(h, m, paths[i], &old, &len, err_r);
+		if (r == 0 && old && (r = h->stage_remove(h, paths[i], &msg)) < 0)
+			r = ws_fail(m, err_r, r, "%s", msg);
+		free(old);
+	}
+	return r;
+}
+
 int ws_service_running(const struct webstack_host *h, struct ws_msg *m,
 		       const struct webstack_service *svc, int *running_r,
 		       const char **err_r)

@@ -13,6 +13,8 @@
 #include <webstack/host.h>
 #include <webstack/mail.h>
 
+#include "mbuf.h"
+
 struct ws_msg {
 	char text[1024];
 };
@@ -32,6 +34,17 @@ int ws_read_current(const struct webstack_host *h, struct ws_msg *m,
 int ws_stage_changed(const struct webstack_host *h, struct ws_msg *m,
 		     const struct webstack_file *f, const char *old,
 		     size_t old_len, int *changed_r, const char **err_r);
+
+/* ws_stage_changed() for a rendered text, mode 0644 root: a failed
+ * render is -ENOMEM; b is freed; *changed_r is set when staged, and left
+ * alone otherwise (so one flag can collect several files). */
+int ws_stage_text(const struct webstack_host *h, struct ws_msg *m,
+		  const char *path, struct mbuf *b, int *changed_r,
+		  const char **err_r);
+
+/* Stages the removal of each of the n paths that exists (disable()). */
+int ws_remove_files(const struct webstack_host *h, struct ws_msg *m,
+		    const char *const *paths, size_t n, const char **err_r);
 
 /* *running_r: 1 when svc runs, 0 when it does not. */
 int ws_service_running(const struct webstack_host *h, struct ws_msg *m,
