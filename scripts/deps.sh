@@ -14,9 +14,9 @@ MAIL_DEPS="postfix postfix-lmdb dovecot-core dovecot-imapd dovecot-pop3d
 # The end-to-end tests: namespaces (util-linux, iproute2), Debian's python3
 # for the clients, testssl.sh for the TLS checks, dkimpy to verify
 # signatures, Knot and the ldns and Knot tools for the DNS checks, iptables
-# for the firewall test of both backends.
+# for the firewall test of both backends, rspamd for the spam filter test.
 TEST_DEPS="python3 util-linux iproute2 testssl.sh python3-dkim python3-nacl
-	ldnsutils knot knot-dnsutils knot-dnssecutils iptables"
+	ldnsutils knot knot-dnsutils knot-dnssecutils iptables rspamd"
 
 missing=
 for p in $BUILD_DEPS $MAIL_DEPS ${WITH_TEST_DEPS:+$TEST_DEPS}; do
@@ -41,9 +41,12 @@ if [ -n "$missing" ]; then
 	apt-get update -q
 	# shellcheck disable=SC2086
 	apt-get install -y -q --no-install-recommends $missing
-	# knot's package enables knot.service (policy-rc.d only kept it from
-	# starting now); the tests run a Knot of their own, never this one.
-	case "$missing " in
-	*" knot "*) systemctl disable --now knot.service >/dev/null 2>&1 || true ;;
-	esac
+	# knot's and rspamd's packages enable their units (policy-rc.d only
+	# kept them from starting now); the tests run their own daemons in a
+	# throwaway host, never these.
+	for unit in knot rspamd; do
+		case "$missing " in
+		*" $unit "*) systemctl disable --now "$unit.service" >/dev/null 2>&1 || true ;;
+		esac
+	done
 fi
