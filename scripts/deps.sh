@@ -15,10 +15,11 @@ MAIL_DEPS="postfix postfix-lmdb dovecot-core dovecot-imapd dovecot-pop3d
 # for the clients, testssl.sh for the TLS checks, dkimpy to verify
 # signatures, Knot and the ldns and Knot tools for the DNS checks, iptables
 # for the firewall test of both backends, ClamAV (sigtool makes the test's
-# own signatures; nothing is ever downloaded).
+# own signatures; nothing is ever downloaded) and rspamd for the filter
+# tests.
 TEST_DEPS="python3 util-linux iproute2 testssl.sh python3-dkim python3-nacl
 	ldnsutils knot knot-dnsutils knot-dnssecutils iptables
-	clamav clamav-daemon clamav-milter"
+	clamav clamav-daemon clamav-milter rspamd"
 
 missing=
 for p in $BUILD_DEPS $MAIL_DEPS ${WITH_TEST_DEPS:+$TEST_DEPS}; do
@@ -43,15 +44,19 @@ if [ -n "$missing" ]; then
 	apt-get update -q
 	# shellcheck disable=SC2086
 	apt-get install -y -q --no-install-recommends $missing
-	# knot's package enables knot.service (policy-rc.d only kept it from
-	# starting now); the tests run a Knot of their own, never this one.
-	case "$missing " in
-	*" knot "*) systemctl disable --now knot.service >/dev/null 2>&1 || true ;;
-	esac
-	# freshclam would try to download signatures: never on a test host
-	case "$missing " in
-	*" clamav-daemon "*)
-		systemctl disable --now clamav-freshclam.service clamav-daemon.service \
-			clamav-daemon.socket >/dev/null 2>&1 || true ;;
-	esac
+	# Packages that enable units (policy-rc.d only kept them from starting
+	# now): the tests run their own daemons in a throwaway host, never
+	# these; and freshclam would try to download signatures.
+	for pkg in knot rspamd clamav-daemon; do
+		case "$missing " in
+		*" $pkg "*) ;;
+		*) continue ;;
+		esac
+		case $pkg in
+		clamav-daemon) units="clamav-freshclam.service clamav-daemon.service clamav-daemon.socket" ;;
+		*) units="$pkg.service" ;;
+		esac
+		# shellcheck disable=SC2086
+		systemctl disable --now $units >/dev/null 2>&1 || true
+	done
 fi

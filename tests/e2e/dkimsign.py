@@ -234,24 +234,9 @@ eq({p: open(p).read() for p in pids}, pids, "and restarts no OpenDKIM")
 r = w.expect(0, "--dry-run", "mail", "setup", desc="setup --dry-run")
 
 # ---- taking the filter out of the config disables it ---------------------------
-def smtpd_pids():
-    return set(subprocess.run(["pgrep", "-x", "smtpd"], capture_output=True,
-                              text=True).stdout.split())
-
-
-def setup_and_reload(desc):
-    """`mail setup`, then wait until the smtpd processes that ran before
-    (with the old milter list) are gone: after `postfix reload` an idle one
-    may still take one more connection."""
-    old = smtpd_pids()
-    w.expect(0, "mail", "setup", desc=desc)
-    gone, _ = w.wait_for(lambda: not (old & smtpd_pids()), 15)
-    ok(gone, "the smtpd processes of the old configuration are gone")
-
-
 main_cf = open("/etc/postfix/main.cf").read()
 w.write_config(extra='dns = "ldns"\n')
-setup_and_reload("setup without dkim = \"opendkim\"")
+w.setup_and_reload("setup without dkim = \"opendkim\"")
 eq(subprocess.run(["postconf", "-h", "smtpd_milters"], capture_output=True,
                   text=True).stdout.strip(), "", "Postfix calls no milter any more")
 
@@ -270,7 +255,7 @@ ok(b"dkim-signature" not in delivered(BOB[0], token6).lower(),
    "mail still flows, unsigned")
 w.write_config(extra='dkim = "opendkim"\ndns = "ldns"\nopendkim {\n  trust_anchor_file = ""\n'
                '  nameservers = {"127.0.0.1@%d"}\n}\n' % KNOT_PORT)
-setup_and_reload("setup with dkim = \"opendkim\" again")
+w.setup_and_reload("setup with dkim = \"opendkim\" again")
 # the daemons fork before their sockets exist; Postfix defers mail until then
 socks = [SOCKDIR + "/rsa.sock", SOCKDIR + "/ed25519.sock"]
 up, _ = w.wait_for(lambda: all(os.path.exists(p) for p in socks), 10)

@@ -114,6 +114,21 @@ def setup(fast_hash=True, extra=""):
     return r
 
 
+def smtpd_pids():
+    return set(subprocess.run(["pgrep", "-x", "smtpd"], capture_output=True,
+                              text=True).stdout.split())
+
+
+def setup_and_reload(desc):
+    """`mail setup`, then wait until the smtpd processes that ran before
+    (with the old milter list) are gone: after `postfix reload` an idle one
+    may still take one more connection."""
+    old = smtpd_pids()
+    expect(0, "mail", "setup", desc=desc)
+    gone, _ = wait_for(lambda: not (old & smtpd_pids()), 15)
+    tap.ok(gone, "the smtpd processes of the old configuration are gone")
+
+
 def show_logs(lines=40):
     for path in sorted(glob.glob("/var/log/*.log")) + ["/var/log/syslog"]:
         if os.path.exists(path):
