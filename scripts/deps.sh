@@ -14,9 +14,11 @@ MAIL_DEPS="postfix postfix-lmdb dovecot-core dovecot-imapd dovecot-pop3d
 # The end-to-end tests: namespaces (util-linux, iproute2), Debian's python3
 # for the clients, testssl.sh for the TLS checks, dkimpy to verify
 # signatures, Knot and the ldns and Knot tools for the DNS checks, iptables
-# for the firewall test of both backends.
+# for the firewall test of both backends, SpamAssassin for the spam filter's
+# test (the filters are optional for an install, so not in MAIL_DEPS).
 TEST_DEPS="python3 util-linux iproute2 testssl.sh python3-dkim python3-nacl
-	ldnsutils knot knot-dnsutils knot-dnssecutils iptables"
+	ldnsutils knot knot-dnsutils knot-dnssecutils iptables spamassassin spamd
+	spamass-milter"
 
 missing=
 for p in $BUILD_DEPS $MAIL_DEPS ${WITH_TEST_DEPS:+$TEST_DEPS}; do
@@ -45,5 +47,15 @@ if [ -n "$missing" ]; then
 	# starting now); the tests run a Knot of their own, never this one.
 	case "$missing " in
 	*" knot "*) systemctl disable --now knot.service >/dev/null 2>&1 || true ;;
+	esac
+	# The same for SpamAssassin (spamass-milter's is a SysV script, which
+	# systemctl disables too). spamassassin's postinst leaves a gpg-agent
+	# of user debian-spamd running, policy-rc.d or not.
+	case "$missing " in
+	*" spamd "* | *" spamass-milter "* | *" spamassassin "*)
+		for s in spamd.service spamass-milter; do
+			systemctl disable --now "$s" >/dev/null 2>&1 || true
+		done
+		pkill -u debian-spamd -x gpg-agent || true ;;
 	esac
 fi
