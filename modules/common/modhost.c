@@ -56,6 +56,45 @@ int ws_stage_changed(const struct webstack_host *h, struct ws_msg *m,
 	return 0;
 }
 
+int ws_stage_text(const struct webstack_host *h, struct ws_msg *m,
+		  const char *path, struct mbuf *b, int *changed_r,
+		  const char **err_r)
+{
+	struct webstack_file f = {.path = path, .mode = 0644};
+	char *old = NULL;
+	size_t old_len = 0;
+	int changed = 0, r;
+
+	if (mbuf_failed(b)) {
+		mbuf_free(b);
+		return ws_fail(m, err_r, -ENOMEM, "out of memory");
+	}
+	r = ws_read_current(h, m, path, &old, &old_len, err_r);
+	if (r == 0) {
+		f.data = b->s;
+		f.len = b->len;
+		r = ws_stage_changed(h, m, &f, old, old_len, &changed, err_r);
+	}
+	free(old);
+	mbuf_free(b);
+	*changed_r |= changed;
+	return r;
+}
+
+int ws_remove_present(const struct webstack_host *h, struct ws_msg *m,
+		      const char *path, const char **err_r)
+{
+	const char *msg = NULL;
+	char *old = NULL;
+	size_t len = 0;
+	int r = ws_read_current(h, m, path, &old, &len, err_r);
+
+	if (r == 0 && old && (r = h->stage_remove(h, path, &msg)) < 0)
+		r = ws_fail(m, err_r, r, "%s", msg);
+	free(old);
+	return r;
+}
+
 int ws_service_running(const struct webstack_host *h, struct ws_msg *m,
 		       const struct webstack_service *svc, int *running_r,
 		       const char **err_r)

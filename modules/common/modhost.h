@@ -13,6 +13,8 @@
 #include <webstack/host.h>
 #include <webstack/mail.h>
 
+#include "mbuf.h"
+
 struct ws_msg {
 	char text[1024];
 };
@@ -32,6 +34,17 @@ int ws_read_current(const struct webstack_host *h, struct ws_msg *m,
 int ws_stage_changed(const struct webstack_host *h, struct ws_msg *m,
 		     const struct webstack_file *f, const char *old,
 		     size_t old_len, int *changed_r, const char **err_r);
+
+/* Stages path (mode 0644, root) with the text in b unless it holds that
+ * already, and frees b; sets *changed_r when it staged, leaves it
+ * alone otherwise (so one flag can collect several files). */
+int ws_stage_text(const struct webstack_host *h, struct ws_msg *m,
+		  const char *path, struct mbuf *b, int *changed_r,
+		  const char **err_r);
+
+/* Stages the removal of path when it exists. */
+int ws_remove_present(const struct webstack_host *h, struct ws_msg *m,
+		      const char *path, const char **err_r);
 
 /* *running_r: 1 when svc runs, 0 when it does not. */
 int ws_service_running(const struct webstack_host *h, struct ws_msg *m,

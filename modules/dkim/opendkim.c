@@ -134,29 +134,6 @@ static const char *const *opendkim_milters(void *state)
 	return milter_list;
 }
 
-/* Stages path with the text in b unless it holds that already. */
-static int stage_text(struct odk *o, const char *path, struct mbuf *b,
-		      int *changed_r, const char **err_r)
-{
-	struct webstack_file f = {.path = path, .mode = 0644};
-	char *old = NULL;
-	size_t old_len = 0;
-	int changed = 0, r;
-
-	if (mbuf_failed(b))
-		return ws_fail(&o->msg, err_r, -ENOMEM, "out of memory");
-	r = ws_read_current(o->h, &o->msg, path, &old, &old_len, err_r);
-	if (r == 0) {
-		f.data = b->s;
-		f.len = b->len;
-		r = ws_stage_changed(o->h, &o->msg, &f, old, old_len, &changed, err_r);
-	}
-	free(old);
-	mbuf_free(b);
-	*changed_r |= changed;
-	return r;
-}
-
 /* Starts the instance when it is not running, else queues act when
  * something changed; once per run. */
 static int queue(struct odk *o, size_t i, int changed,
@@ -206,15 +183,16 @@ static int opendkim_setup(void *state, const struct webstack_mail *mail,
 	r = stage_dirs(o, err_r);
 	for (size_t i = 0; r == 0 && i < ODK_N_INSTANCES; i++) {
 		odk_render_conf(&b, &odk_instances[i], mail, &o->set);
-		r = stage_text(o, odk_instances[i].conf, &b, &changed[i], err_r);
+		r = ws_stage_text(o->h, &o->msg, odk_instances[i].conf, &b,
+				  &changed[i], err_r);
 	}
 	if (r == 0) {
 		odk_render_unit(&b);
-		r = stage_text(o, ODK_ED25519_UNIT, &b, &units, err_r);
+		r = ws_stage_text(o->h, &o->msg, ODK_ED25519_UNIT, &b, &units, err_r);
 	}
 	if (r == 0) {
 		odk_render_dropin(&b);
-		r = stage_text(o, ODK_DROPIN, &b, &units, err_r);
+		r = ws_stage_text(o->h, &o->msg, ODK_DROPIN, &b, &units, err_r);
 	}
 	/* Socket, UserID and the like are read only at start: restart */
 	for (size_t i = 0; r == 0 && i < ODK_N_INSTANCES; i++)
@@ -232,7 +210,6 @@ static int opendkim_disable(void *state, const struct webstack_mail *mail,
 		ODK_DIR "/KeyTable.rsa", ODK_DIR "/SigningTable.rsa",
 		ODK_DIR "/KeyTable.ed25519", ODK_DIR "/SigningTable.ed25519"};
 	struct odk *o = state;
-	const char *msg = NULL;
 	int r = 0;
 
 	(void)mail;
@@ -245,15 +222,8 @@ static int opendkim_disable(void *state, const struct webstack_mail *mail,
 			r = ws_defer_service(o->h, &o->msg, odk_instances[i].svc,
 					     WEBSTACK_SERVICE_STOP, err_r);
 	}
-	for (size_t i = 0; r == 0 && i < sizeof(files) / sizeof(files[0]); i++) {
-		char *old = NULL;
-		size_t len = 0;
-
-		r = ws_read_current(o->h, &o->msg, files[i], &old, &len, err_r);
-		if (r == 0 && old && (r = o->h->stage_remove(o->h, files[i], &msg)) < 0)
-			r = ws_fail(&o->msg, err_r, r, "%s", msg);
-		free(old);
-	}
+	for (size_t i = 0; r == 0 && i < sizeof(files) / sizeof(files[0]); i++)
+		r = ws_remove_present(o->h, &o->msg, files[i], err_r);
 	return r;
 }
 
@@ -270,10 +240,12 @@ static int opendkim_publish(void *state, const struct webstack_mail *mail,
 		int changed = 0;
 
 		odk_render_key_table(&b, in, dir);
-		r = stage_text(o, in->key_table, &b, &changed, err_r);
+		r = ws_stage_text(o->h, &o->msg, in->key_table, &b, &changed,
+				  err_r);
 		if (r == 0) {
 			odk_render_signing_table(&b, in, dir);
-			r = stage_text(o, in->signing_table, &b, &changed, err_r);
+			r = ws_stage_text(o->h, &o->msg, in->signing_table, &b,
+					  &changed, err_r);
 		}
 		/* SIGUSR1 re-reads the tables */
 		if (r == 0)

@@ -149,29 +149,6 @@ static const char *const *spamassassin_milters(void *state)
 	return milter_list;
 }
 
-/* Stages path with the text in b unless it holds that already. */
-static int stage_text(struct sa *s, const char *path, struct mbuf *b,
-		      int *changed_r, const char **err_r)
-{
-	struct webstack_file f = {.path = path, .mode = 0644};
-	char *old = NULL;
-	size_t old_len = 0;
-	int r;
-
-	*changed_r = 0;
-	if (mbuf_failed(b))
-		return ws_fail(&s->msg, err_r, -ENOMEM, "out of memory");
-	r = ws_read_current(s->h, &s->msg, path, &old, &old_len, err_r);
-	if (r == 0) {
-		f.data = b->s;
-		f.len = b->len;
-		r = ws_stage_changed(s->h, &s->msg, &f, old, old_len, changed_r, err_r);
-	}
-	free(old);
-	mbuf_free(b);
-	return r;
-}
-
 /* Starts svc when it is not running, else queues act when changed. */
 static int queue(struct sa *s, const struct webstack_service *svc, int changed,
 		 enum webstack_service_action act, const char **err_r)
@@ -218,15 +195,15 @@ static int spamassassin_setup(void *state, const struct webstack_mail *mail,
 	r = stage_dirs(s, err_r);
 	if (r == 0) {
 		sa_render_cf(&b, &s->set);
-		r = stage_text(s, SA_CF, &b, &cf, err_r);
+		r = ws_stage_text(s->h, &s->msg, SA_CF, &b, &cf, err_r);
 	}
 	if (r == 0) {
 		sa_render_spamd_dropin(&b);
-		r = stage_text(s, SA_SPAMD_DROPIN, &b, &dropin, err_r);
+		r = ws_stage_text(s->h, &s->msg, SA_SPAMD_DROPIN, &b, &dropin, err_r);
 	}
 	if (r == 0) {
 		sa_render_milter_unit(&b, s->milter_args);
-		r = stage_text(s, SA_MILTER_UNIT, &b, &unit, err_r);
+		r = ws_stage_text(s->h, &s->msg, SA_MILTER_UNIT, &b, &unit, err_r);
 	}
 	/* spamd re-reads the rules on SIGHUP; its own options and the
 	 * milter's are read only at start. spamd first: the milter is no
@@ -279,22 +256,14 @@ static int spamassassin_disable(void *state, const struct webstack_mail *mail,
 	static const char *const files[] = {SA_CF, SA_SPAMD_DROPIN, SA_MILTER_UNIT};
 	static const char *const dirs[] = {SA_SOCKET_DIR, SA_MILTER_RUN, SA_SPAMD_RUN};
 	struct sa *s = state;
-	const char *msg = NULL;
 	int r;
 
 	(void)mail;
 	r = stop(s, &s->milter, err_r);
 	if (r == 0)
 		r = stop(s, &s->spamd, err_r);
-	for (size_t i = 0; r == 0 && i < sizeof(files) / sizeof(files[0]); i++) {
-		char *old = NULL;
-		size_t len = 0;
-
-		r = ws_read_current(s->h, &s->msg, files[i], &old, &len, err_r);
-		if (r == 0 && old && (r = s->h->stage_remove(s->h, files[i], &msg)) < 0)
-			r = ws_fail(&s->msg, err_r, r, "%s", msg);
-		free(old);
-	}
+	for (size_t i = 0; r == 0 && i < sizeof(files) / sizeof(files[0]); i++)
+		r = ws_remove_present(s->h, &s->msg, files[i], err_r);
 	for (size_t i = 0; r == 0 && i < sizeof(dirs) / sizeof(dirs[0]); i++)
 		r = remove_dir_later(s, dirs[i], err_r);
 	return r;
