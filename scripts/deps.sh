@@ -14,12 +14,13 @@ MAIL_DEPS="postfix postfix-lmdb dovecot-core dovecot-imapd dovecot-pop3d
 # The end-to-end tests: namespaces (util-linux, iproute2), Debian's python3
 # for the clients, testssl.sh for the TLS checks, dkimpy to verify
 # signatures, Knot and the ldns and Knot tools for the DNS checks, iptables
-# for the firewall test of both backends, ClamAV (sigtool makes the test's
-# own signatures; nothing is ever downloaded) and rspamd for the filter
-# tests.
+# for the firewall test of both backends, and the filters' tests: ClamAV
+# (sigtool makes the test's own signatures; nothing is ever downloaded),
+# rspamd and SpamAssassin (the filters are optional for an install, so not
+# in MAIL_DEPS).
 TEST_DEPS="python3 util-linux iproute2 testssl.sh python3-dkim python3-nacl
 	ldnsutils knot knot-dnsutils knot-dnssecutils iptables
-	clamav clamav-daemon clamav-milter rspamd"
+	clamav clamav-daemon clamav-milter rspamd spamassassin spamd spamass-milter"
 
 missing=
 for p in $BUILD_DEPS $MAIL_DEPS ${WITH_TEST_DEPS:+$TEST_DEPS}; do
@@ -47,16 +48,22 @@ if [ -n "$missing" ]; then
 	# Packages that enable units (policy-rc.d only kept them from starting
 	# now): the tests run their own daemons in a throwaway host, never
 	# these; and freshclam would try to download signatures.
-	for pkg in knot rspamd clamav-daemon; do
+	for pkg in knot rspamd clamav-daemon spamd spamass-milter; do
 		case "$missing " in
 		*" $pkg "*) ;;
 		*) continue ;;
 		esac
 		case $pkg in
 		clamav-daemon) units="clamav-freshclam.service clamav-daemon.service clamav-daemon.socket" ;;
+		spamass-milter) units=spamass-milter ;;  # a SysV script
 		*) units="$pkg.service" ;;
 		esac
 		# shellcheck disable=SC2086
 		systemctl disable --now $units >/dev/null 2>&1 || true
 	done
+	# spamassassin's postinst leaves a gpg-agent of user debian-spamd
+	# running, policy-rc.d or not
+	case "$missing " in
+	*" spamassassin "*) pkill -u debian-spamd -x gpg-agent || true ;;
+	esac
 fi
