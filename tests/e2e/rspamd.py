@@ -1,5 +1,7 @@
-"""The rspamd module (role spam): `mail setup` with spam = "rspamd" starts
-rspamd as Postfix's milter. GTUBE from outside is refused with a 5xx, a
+"""The rspamd module (role spam), after a switch from SpamAssassin: with
+spam = "spamassassin" GTUBE is refused by SpamAssassin; switched to
+spam = "rspamd", `mail setup` stops spamd and spamass-milter, removes
+their files and starts rspamd as Postfix's milter. GTUBE from outside is refused with a 5xx, a
 message scoring between tag_score and reject_score is delivered with
 X-Spam headers, a clean one without; mail from an authenticated user on
 587 is not scanned. `mail status` reports rspamd, and a stopped rspamd
@@ -117,9 +119,24 @@ for name, text in TEST_FILES.items():
     with open(os.path.join(LOCAL, name), "w") as f:
         f.write(text)
 
+# ---- SpamAssassin first, then the switch to rspamd ---------------------------------
+SA_SOCK, SA_PIDS = "/var/spool/postfix/spamass/spamass.sock", ("/run/spamd/spamd.pid",
+                                                              "/run/spamass/spamass.pid")
+w.write_config(extra='spam = "spamassassin"\n')
+w.setup_and_reload('setup with spam = "spamassassin"')
+sa_up, _ = w.wait_for(lambda: os.path.exists(SA_SOCK), 30)
+code, reply, _ = submit(GTUBE) if sa_up else (None, "no spamass-milter socket", None)
+ok(str(code).startswith("5") and "SpamAssassin" in str(reply),
+   "with spamassassin, GTUBE is refused by SpamAssassin", (code, reply))
+
 # ---- enabled ----------------------------------------------------------------------
 w.write_config(extra=CONFIG)
-w.setup_and_reload('setup with spam = "rspamd"')
+w.setup_and_reload('switched: setup with spam = "rspamd"')
+sa_gone, _ = w.wait_for(lambda: not any(
+    subprocess.run(["pgrep", "-F", p], capture_output=True).returncode == 0
+    for p in SA_PIDS if os.path.exists(p)), 15)
+ok(sa_gone and not os.path.exists("/etc/spamassassin/webstack.cf"),
+   "the switch stopped spamd and spamass-milter and removed their files")
 eq(subprocess.run(["postconf", "-h", "smtpd_milters"], capture_output=True,
                   text=True).stdout.strip(), "unix:rspamd/milter.sock",
    "Postfix calls rspamd's milter")
