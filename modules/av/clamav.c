@@ -250,17 +250,11 @@ static int clamav_status(void *state, const struct webstack_mail *mail,
 			 struct webstack_report *rep, const char **err_r)
 {
 	struct clam *c = state;
-	const char *msg = NULL;
-	int running = 0;
 
 	(void)mail;
 	(void)err_r;
 	report_clamd(c, rep);
-	if (ws_service_running(c->h, &c->msg, &milter_svc, &running, &msg) < 0)
-		rep->item(rep, "clamav-milter", msg, 0);
-	else
-		rep->item(rep, "clamav-milter", running ? "running" : "not running",
-			  running);
+	ws_report_running(c->h, &c->msg, rep, "clamav-milter", &milter_svc);
 	ws_report_socket(c->h, rep, "clamav-milter socket", MILTER_SOCKET);
 	return 0;
 }

@@ -154,6 +154,19 @@ int ws_stage_milter_dir(const struct webstack_host *h, struct ws_msg *m,
 	return 0;
 }
 
+void ws_report_running(const struct webstack_host *h, struct ws_msg *m,
+		       struct webstack_report *rep, const char *check,
+		       const struct webstack_service *svc)
+{
+	const char *msg = NULL;
+	int running = 0;
+
+	if (ws_service_running(h, m, svc, &running, &msg) < 0)
+		rep->item(rep, check, msg, 0);
+	else
+		rep->item(rep, check, running ? "running" : "not running", running);
+}
+
 void ws_report_socket(const struct webstack_host *h, struct webstack_report *rep,
 		      const char *check, const char *logical)
 {

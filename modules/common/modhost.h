@@ -65,6 +65,11 @@ int ws_stage_milter_dir(const struct webstack_host *h, struct ws_msg *m,
 			const char *dir, const char *user, const char *package,
 			uid_t *uid_r, gid_t *gid_r, const char **err_r);
 
+/* One report item: svc "running" (ok) or "not running". */
+void ws_report_running(const struct webstack_host *h, struct ws_msg *m,
+		       struct webstack_report *rep, const char *check,
+		       const struct webstack_service *svc);
+
 /* One report item: "present" when the logical path is a socket. */
 void ws_report_socket(const struct webstack_host *h, struct webstack_report *rep,
 		      const char *check, const char *logical);

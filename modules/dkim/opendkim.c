@@ -269,15 +269,9 @@ static int opendkim_status(void *state, const struct webstack_mail *mail,
 	(void)err_r;
 	for (size_t i = 0; i < ODK_N_INSTANCES; i++) {
 		const struct odk_instance *in = &odk_instances[i];
-		const char *msg = NULL;
-		int running = 0;
 
 		snprintf(check, sizeof(check), "opendkim %s", in->algorithm);
-		if (ws_service_running(o->h, &o->msg, in->svc, &running, &msg) < 0)
-			rep->item(rep, check, msg, 0);
-		else
-			rep->item(rep, check, running ? "running" : "not running",
-				  running);
+		ws_report_running(o->h, &o->msg, rep, check, in->svc);
 		snprintf(check, sizeof(check), "opendkim %s socket", in->algorithm);
 		snprintf(path, sizeof(path), ODK_SOCKET_DIR "/%s", in->socket);
 		ws_report_socket(o->h, rep, check, path);

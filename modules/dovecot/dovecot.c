@@ -298,17 +298,6 @@ static int dovecot_publish(void *state, const struct webstack_mail *mail,
 	return r;
 }
 
-static void report_running(struct dovecot *d, struct webstack_report *rep)
-{
-	const char *msg;
-	int running;
-
-	if (ws_service_running(d->h, &d->msg, &dovecot_service, &running, &msg) < 0)
-		rep->item(rep, "dovecot", msg, 0);
-	else
-		rep->item(rep, "dovecot", running ? "running" : "not running", running);
-}
-
 /* The line of out that says why doveconf failed: its first fatal error,
  * else its first error (a child's failure can be logged before the fatal
  * error that caused it), else its first line. */
@@ -380,7 +369,7 @@ static int dovecot_status(void *state, const struct webstack_mail *mail,
 	struct dovecot *d = state;
 
 	(void)err_r;
-	report_running(d, r);
+	ws_report_running(d->h, &d->msg, r, "dovecot", &dovecot_service);
 	report_doveconf(d, r);
 	report_ports(mail, r);
 	ws_report_socket(d->h, r, "lmtp socket", DV_LMTP_SOCKET);

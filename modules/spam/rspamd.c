@@ -252,15 +252,10 @@ static int rspamd_status(void *state, const struct webstack_mail *mail,
 			 struct webstack_report *rep, const char **err_r)
 {
 	struct rsp *o = state;
-	const char *msg = NULL;
-	int running = 0;
 
 	(void)mail;
 	(void)err_r;
-	if (ws_service_running(o->h, &o->msg, &svc, &running, &msg) < 0)
-		rep->item(rep, "rspamd", msg, 0);
-	else
-		rep->item(rep, "rspamd", running ? "running" : "not running", running);
+	ws_report_running(o->h, &o->msg, rep, "rspamd", &svc);
 	ws_report_socket(o->h, rep, "rspamd milter socket", RSP_SOCKET);
 	return 0;
 }

@@ -295,17 +295,11 @@ static int spamassassin_status(void *state, const struct webstack_mail *mail,
 			       struct webstack_report *rep, const char **err_r)
 {
 	struct sa *s = state;
-	const char *msg = NULL;
-	int running = 0;
 
 	(void)mail;
 	(void)err_r;
 	report_spamd(s, rep);
-	if (ws_service_running(s->h, &s->msg, &s->milter, &running, &msg) < 0)
-		rep->item(rep, "spamass-milter", msg, 0);
-	else
-		rep->item(rep, "spamass-milter", running ? "running" : "not running",
-			  running);
+	ws_report_running(s->h, &s->msg, rep, "spamass-milter", &s->milter);
 	ws_report_socket(s->h, rep, "spamass-milter socket", SA_SOCKET);
 	return 0;
 }

@@ -287,3 +287,18 @@ void host_mock_free(struct host_mock *m)
 	free_list(m->deferred, &m->n_deferred);
 	m->n_files = 0;
 }
+
+const char *host_mock_text(const struct host_mock *m, const char *path)
+{
+	const struct mock_file *f = host_mock_staged(m, path);
+
+	return f ? f->data : NULL;
+}
+
+int host_mock_deferred(const struct host_mock *m, const char *s)
+{
+	for (size_t i = 0; i < m->n_deferred; i++)
+		if (strcmp(m->deferred[i], s) == 0)
+			return 1;
+	return 0;
+}

@@ -58,6 +58,10 @@ void host_mock_put(struct host_mock *m, const char *path, const char *data);
 /* The staged version of path, or NULL. */
 const struct mock_file *host_mock_staged(const struct host_mock *m, const char *path);
 size_t host_mock_n_staged(const struct host_mock *m);
+/* The staged content of path, or NULL. */
+const char *host_mock_text(const struct host_mock *m, const char *path);
+/* 1 when s was recorded as a deferred action (or a staged mkdir/remove). */
+int host_mock_deferred(const struct host_mock *m, const char *s);
 /* Forgets staged state and records: the staged content becomes the disk. */
 void host_mock_commit(struct host_mock *m);
 

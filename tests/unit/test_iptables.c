@@ -80,9 +80,7 @@ static int fx_teardown(void **state)
 
 static const char *staged(struct fx *f, const char *path)
 {
-	const struct mock_file *mf = host_mock_staged(&f->m, path);
-
-	return mf ? mf->data : NULL;
+	return host_mock_text(&f->m, path);
 }
 
 /* The deferred actions, one a line. */

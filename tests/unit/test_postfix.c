@@ -122,10 +122,7 @@ static size_t count(const char *hay, const char *needle)
 
 static int deferred(const struct host_mock *m, const char *s)
 {
-	for (size_t i = 0; i < m->n_deferred; i++)
-		if (strcmp(m->deferred[i], s) == 0)
-			return 1;
-	return 0;
+	return host_mock_deferred(m, s);
 }
 
 /* ---- main.cf ------------------------------------------------------------ */

@@ -68,17 +68,12 @@ static int fx_teardown(void **state)
 
 static const char *staged(struct fx *f, const char *path)
 {
-	const struct mock_file *mf = host_mock_staged(&f->m, path);
-
-	return mf ? mf->data : NULL;
+	return host_mock_text(&f->m, path);
 }
 
 static int deferred(const struct fx *f, const char *s)
 {
-	for (size_t i = 0; i < f->m.n_deferred; i++)
-		if (strcmp(f->m.deferred[i], s) == 0)
-			return 1;
-	return 0;
+	return host_mock_deferred(&f->m, s);
 }
 
 /* The module's section parsed from text, checked and turned into a state. */
