@@ -159,23 +159,6 @@ static int ensure_tls(struct mail_session *s)
 	return r;
 }
 
-/* The mail root as the specification asks, and every domain's directory
- * and account's Maildir, so a repeated setup repairs missing ones. */
-static int stage_mail_store(struct mail_session *s)
-{
-	if (txn_stage_dir(s->c->txn, s->mail.mail_root, 0755, 0, 0, &s->c->err) < 0)
-		return -1;
-	for (size_t i = 0; i < s->dir.domains.n; i++)
-		if (mail_stage_domain_dir(s, s->dir.domains.v[i]) < 0)
-			return -1;
-	for (size_t i = 0; i < s->dir.n_accounts; i++)
-		if (dir_has_domain(&s->dir, s->dir.accounts[i].domain) &&
-		    mail_stage_maildir(s, s->dir.accounts[i].domain,
-				       s->dir.accounts[i].local) < 0)
-			return -1;
-	return 0;
-}
-
 static int role_setups(struct mail_session *s)
 {
 	const struct webstack_imap_ops *imap = s->imap->desc->role_ops;
@@ -209,7 +192,7 @@ int cmd_mail_setup(struct ctx *c, int argc, char **argv)
 	if (r == 0)
 		r = ensure_tls(&s);
 	if (r == 0)
-		r = stage_mail_store(&s);
+		r = mail_stage_store(&s);
 	if (r == 0)
 		r = maildkim_fix_modes(&s);
 	if (r == 0)

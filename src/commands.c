@@ -24,6 +24,8 @@ const struct cli_option options[] = {
 	{OPT_FORCE, "force", 'f', NULL,
 	 "also delete the domain's accounts and aliases (Maildirs are kept)"},
 	{OPT_PURGE, "purge", 0, NULL, "also remove the account's Maildir"},
+	{OPT_REPAIR, "repair", 0, NULL,
+	 "write what is out of step, as `mail setup` would (orphans are kept)"},
 	{OPT_FORMAT, "format", 0, "FORMAT",
 	 "zone (the default), json or nsupdate"},
 	{OPT_SERVER, "server", 0, "ADDR[:PORT]",
@@ -39,6 +41,7 @@ static const enum opt_id pw_opts[] = {OPT_SCHEME, OPT_COUNT_};
 static const enum opt_id setup_opts[] = {OPT_HOSTNAME, OPT_COUNT_};
 static const enum opt_id force_opts[] = {OPT_FORCE, OPT_COUNT_};
 static const enum opt_id purge_opts[] = {OPT_PURGE, OPT_COUNT_};
+static const enum opt_id repair_opts[] = {OPT_REPAIR, OPT_COUNT_};
 static const enum opt_id dns_show_opts[] = {OPT_FORMAT, OPT_COUNT_};
 static const enum opt_id dns_check_opts[] = {OPT_SERVER, OPT_COUNT_};
 static const enum opt_id dns_push_opts[] = {OPT_SERVER, OPT_TSIG_KEY, OPT_COUNT_};
@@ -96,6 +99,16 @@ const struct cli_command commands[] = {
 	 "configuration checks, the counts of domains, accounts and aliases, "
 	 "and the certificate's expiry. Exits 69 when anything is wrong.",
 	 cmd_mail_status},
+	{"mail check", NULL, 0, 0, CHANGE, repair_opts,
+	 "Check that the mail server's files are in step",
+	 "Stages everything `mail setup` derives from the domains, accounts and "
+	 "aliases (Maildirs with their owners and modes, Postfix's maps and "
+	 "their compiled tables, Dovecot's files, the DKIM keys' modes) and "
+	 "prints what differs and what would run. --repair writes it, in one "
+	 "transaction. Accounts of a domain that is not a mail domain and "
+	 "orphaned Maildirs are reported, never removed. Exits 0 when all is in "
+	 "step, 1 when something is not (after --repair: when orphans remain).",
+	 cmd_mail_check},
 	{"mail add domain", "DOMAIN", 1, 1, CHANGE, NULL,
 	 "Accept mail for DOMAIN",
 	 "Adding a domain that exists changes nothing and succeeds.",

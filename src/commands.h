@@ -13,6 +13,7 @@ int cmd_pw(struct ctx *c, int argc, char **argv);
 
 int cmd_mail_setup(struct ctx *c, int argc, char **argv);
 int cmd_mail_status(struct ctx *c, int argc, char **argv);
+int cmd_mail_check(struct ctx *c, int argc, char **argv);
 int cmd_mail_add_domain(struct ctx *c, int argc, char **argv);
 int cmd_mail_del_domain(struct ctx *c, int argc, char **argv);
 int cmd_mail_add_account(struct ctx *c, int argc, char **argv);

@@ -379,6 +379,21 @@ int mail_stage_domain_dir(struct mail_session *s, const char *domain)
 	return r;
 }
 
+int mail_stage_store(struct mail_session *s)
+{
+	if (txn_stage_dir(s->c->txn, s->mail.mail_root, 0755, 0, 0, &s->c->err) < 0)
+		return -1;
+	for (size_t i = 0; i < s->dir.domains.n; i++)
+		if (mail_stage_domain_dir(s, s->dir.domains.v[i]) < 0)
+			return -1;
+	for (size_t i = 0; i < s->dir.n_accounts; i++)
+		if (dir_has_domain(&s->dir, s->dir.accounts[i].domain) &&
+		    mail_stage_maildir(s, s->dir.accounts[i].domain,
+				       s->dir.accounts[i].local) < 0)
+			return -1;
+	return 0;
+}
+
 int mail_stage_maildir(struct mail_session *s, const char *domain,
 		       const char *local)
 {

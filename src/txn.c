@@ -939,6 +939,24 @@ rolled_back:
 	return err_prefix(e, "nothing was changed");
 }
 
+size_t txn_print_actions(struct txn *t, FILE *out)
+{
+	for (size_t i = 0; i < t->n_actions; i++) {
+		const struct action *a = &t->actions[i];
+
+		if (!a->argv) {
+			fprintf(out, "# would %s %s\n", service_action_name(a->act),
+				a->svc->name);
+			continue;
+		}
+		fputs("# would run:", out);
+		for (char **p = a->argv; *p; p++)
+			fprintf(out, " %s", *p);
+		fputc('\n', out);
+	}
+	return t->n_actions;
+}
+
 void txn_clear(struct txn *t)
 {
 	for (size_t i = 0; i < t->n_items; i++) {

@@ -80,6 +80,10 @@ void txn_settle(struct txn *t);
  * would change. */
 int txn_diff(struct txn *t, FILE *out, struct err *e);
 
+/* Writes one "# would ..." line per deferred action (a program to run, a
+ * service to start or reload); returns how many. */
+size_t txn_print_actions(struct txn *t, FILE *out);
+
 /* Number of staged items that differ from the disk. */
 int txn_pending(struct txn *t, struct err *e);
 

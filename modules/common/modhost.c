@@ -40,6 +40,19 @@ int ws_read_current(const struct webstack_host *h, struct ws_msg *m,
 	return 0;
 }
 
+/* 1 when the file on disk has another mode or owner than f asks for. */
+static int attrs_differ(const struct webstack_host *h, const struct webstack_file *f)
+{
+	char *real = h->path(h, f->path);
+	struct stat st;
+	int differ = real && stat(real, &st) == 0 &&
+		     ((st.st_mode & 07777) != f->mode || st.st_uid != f->uid ||
+		      st.st_gid != f->gid);
+
+	free(real);
+	return differ;
+}
+
 int ws_stage_changed(const struct webstack_host *h, struct ws_msg *m,
 		     const struct webstack_file *f, const char *old,
 		     size_t old_len, int *changed_r, const char **err_r)
@@ -48,7 +61,9 @@ int ws_stage_changed(const struct webstack_host *h, struct ws_msg *m,
 	int r;
 
 	*changed_r = !old || old_len != f->len || memcmp(old, f->data, f->len) != 0;
-	if (!*changed_r)
+	/* a mode or owner gone astray is put right, but is no change of
+	 * content that a daemon would need to know about */
+	if (!*changed_r && !attrs_differ(h, f))
 		return 0;
 	r = h->stage_file(h, f, &msg);
 	if (r < 0)

@@ -29,8 +29,9 @@ int ws_read_current(const struct webstack_host *h, struct ws_msg *m,
 		    const char *path, char **data_r, size_t *len_r,
 		    const char **err_r);
 
-/* Stages f unless old (NULL when missing) already holds that content;
- * *changed_r says whether it did. */
+/* Stages f unless old (NULL when missing) already holds that content and
+ * the file has f's mode and owner; *changed_r says whether the content
+ * changed (a mode or owner put right is no change of content). */
 int ws_stage_changed(const struct webstack_host *h, struct ws_msg *m,
 		     const struct webstack_file *f, const char *old,
 		     size_t old_len, int *changed_r, const char **err_r);
