@@ -127,6 +127,15 @@ const struct cli_command commands[] = {
 	 "given as an argument is wiped from the process's command line at "
 	 "once, but stays in your shell history: prefer the prompt.",
 	 cmd_mail_add_account},
+	{"mail import", "FILE", 1, 1, CHANGE, NULL,
+	 "Add many accounts in one transaction",
+	 "FILE (- for standard input) holds one account a line: \"address "
+	 "password\" or \"address,password\"; blank lines and lines starting "
+	 "with # are skipped. Every line is checked first and the passwords are "
+	 "hashed on all cores; then all accounts are added in one commit. A bad "
+	 "line stops the import with its line number, and nothing is added. "
+	 "Keep FILE private: it holds passwords.",
+	 cmd_mail_import},
 	{"mail del account", "ADDRESS", 1, 1, CHANGE, purge_opts,
 	 "Delete a mailbox account",
 	 "Postfix stops accepting mail for it first. The address is removed "

@@ -17,6 +17,7 @@ int cmd_mail_check(struct ctx *c, int argc, char **argv);
 int cmd_mail_add_domain(struct ctx *c, int argc, char **argv);
 int cmd_mail_del_domain(struct ctx *c, int argc, char **argv);
 int cmd_mail_add_account(struct ctx *c, int argc, char **argv);
+int cmd_mail_import(struct ctx *c, int argc, char **argv);
 int cmd_mail_del_account(struct ctx *c, int argc, char **argv);
 int cmd_mail_passwd(struct ctx *c, int argc, char **argv);
 int cmd_mail_add_alias(struct ctx *c, int argc, char **argv);
