@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs what is needed, builds webstack out of tree and runs the whole
 # test suite (unit, command line, transactions, distcheck with the skeleton
-# module built against the installed SDK). Ends with "N passed, N failed".
+# module built against the installed SDK), then the unit and command line
+# tests again in a --enable-sanitizers build. Ends with "N passed, N failed".
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 WITH_TEST_DEPS=1 sh "$top/scripts/deps.sh" || exit 1
@@ -37,5 +38,25 @@ else
 	fail=$((${fail:-0} + 1))
 	status=1
 fi
+# The same code under AddressSanitizer and UBSan: any finding fails the
+# test that hit it. The end-to-end tests are left out (WS_SKIP_E2E=1) to
+# keep the run short.
+sbuild=$build-sanitizers
+rm -rf "$sbuild" && mkdir -p "$sbuild" && cd "$sbuild" || exit 1
+"$top/configure" --enable-sanitizers >configure.log ||
+	{ cat configure.log; exit 1; }
+make -j"$jobs" >build.log 2>&1 || { cat build.log; exit 1; }
+sstatus=0
+WS_SKIP_E2E=1 make -j"$jobs" check >check.log 2>&1 || sstatus=1
+sed -n 's/^\(PASS\|FAIL\|XPASS\|ERROR\|SKIP\):/& sanitizers:/p' check.log
+[ $sstatus -eq 0 ] || for log in $(find . -name '*.log' -path '*tests*'); do
+	grep -q '^not ok\|^Bail out' "$log" && { echo "== sanitizers: $log"; cat "$log"; }
+done
+count() { n=$(sed -n "s/^# $1: *//p" check.log); echo "${n:-0}"; }
+pass=$((${pass:-0} + $(count PASS)))
+fail=$((${fail:-0} + $(count FAIL)))
+err=$((${err:-0} + $(count ERROR)))
+skip=$((${skip:-0} + $(count SKIP)))
+[ $sstatus -eq 0 ] || status=1
 echo "${pass:-0} passed, $((${fail:-0} + ${err:-0})) failed, ${skip:-0} skipped"
 exit $status

@@ -259,7 +259,7 @@ static int check_root(struct ctx *c)
 
 		while (n > 1 && r[n - 1] == '/')
 			n--;
-		c->root = strndup(r, n);
+		c->root = c->root_buf = xasprintf("%.*s", (int)n, r);
 	}
 	return 0;
 }

@@ -377,19 +377,24 @@ int config_load(struct config *c, const char *path, int must_exist,
 		c->path = xstrdup(path);
 		c->text = read_config(path, e);
 		if (!c->text)
-			return -1;
+			goto fail;
 	}
 	c->core = cfg_init(core_opts, CFGF_NONE);
-	if (!c->core)
-		return err_set(e, EX_SOFTWARE, "libconfuse: cannot initialise");
+	if (!c->core) {
+		err_set(e, EX_SOFTWARE, "libconfuse: cannot initialise");
+		goto fail;
+	}
 	core_text = xstrdup(c->text ? c->text : "");
 	strip_module_sections(core_text);
 	r = parse_pass(c->core, c->path, core_text, e);
 	free(core_text);
 	if (r < 0)
-		return -1;
+		goto fail;
 	config_read_core(c);
 	return 0;
+fail:
+	config_free(c);
+	return -1;
 }
 
 /* The line of the last top-level "option =" (or "option {" when sep is

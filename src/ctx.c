@@ -179,4 +179,5 @@ void ctx_free(struct ctx *c)
 	if (c->conf_loaded)
 		config_free(&c->conf);
 	free(c->config_path);
+	free(c->root_buf);
 }

@@ -32,6 +32,7 @@ struct ctx {
 	const char *opt[OPT_COUNT_];	/* value, or "1" for a flag, or NULL */
 	int verbosity;			/* -q -1, -v +1 each */
 	const char *root;		/* "" when no --root */
+	char *root_buf;			/* what root points to when it is owned */
 	char *config_path;
 
 	struct config conf;

@@ -143,11 +143,11 @@ void pf_params_free(struct pf_param *p, size_t n)
  * every option but the TLS mode. */
 static char *smtpd_entry(struct pf_state *st, const char *name, int wrapper)
 {
-	char *login = map(st, "sender_login");
-	char *e;
+	char *login, *e;
 
 	if (!name)
 		return str("smtp      inet  n       -       y       -       -       smtpd\n");
+	login = map(st, "sender_login");
 	if (!login)
 		return NULL;
 	e = str("%-9s inet  n       -       y       -       -       smtpd\n"
