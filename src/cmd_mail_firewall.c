@@ -105,17 +105,20 @@ static int begin(struct ctx *c, struct fw *f, enum need need)
 	return find_modules(c, f, need, 1);
 }
 
+/* Each op runs before its msg is read: the order in which a call's
+ * arguments are evaluated is unspecified. */
 static int close_before(struct ctx *c, struct fw *f)
 {
 	const char *msg = NULL;
+	int r;
 
 	if (!f->before)
 		return 0;
 	log_msg(WEBSTACK_LOG_NOTICE, "the mail ports were opened by module %s: "
 		"%s its rules", f->before->name,
 		c->opt[OPT_DRY_RUN] ? "would remove" : "removing");
-	return ctx_op_result(c, f->before, "close",
-			     ops(f->before)->close(f->before->state, &msg), msg);
+	r = ops(f->before)->close(f->before->state, &msg);
+	return ctx_op_result(c, f->before, "close", r, msg);
 }
 
 static int finish(struct ctx *c, int r)
@@ -138,10 +141,10 @@ int cmd_mail_firewall_open(struct ctx *c, int argc, char **argv)
 	r = begin(c, &f, NEED_NOW);
 	if (r == 0)
 		r = close_before(c, &f);
-	if (r == 0)
-		r = ctx_op_result(c, f.now, "open",
-				  ops(f.now)->open(f.now->state, f.ports, f.n_ports, &msg),
-				  msg);
+	if (r == 0) {
+		r = ops(f.now)->open(f.now->state, f.ports, f.n_ports, &msg);
+		r = ctx_op_result(c, f.now, "open", r, msg);
+	}
 	if (r == 0) {
 		state = xasprintf("%s\n", f.now->name);
 		r = txn_stage_file(c->txn, &(struct webstack_file){
@@ -163,9 +166,10 @@ int cmd_mail_firewall_close(struct ctx *c, int argc, char **argv)
 	r = begin(c, &f, NEED_ANY);
 	if (r == 0)
 		r = close_before(c, &f);
-	if (r == 0 && f.now)
-		r = ctx_op_result(c, f.now, "close",
-				  ops(f.now)->close(f.now->state, &msg), msg);
+	if (r == 0 && f.now) {
+		r = ops(f.now)->close(f.now->state, &msg);
+		r = ctx_op_result(c, f.now, "close", r, msg);
+	}
 	if (r == 0 && *f.opened_by)
 		r = txn_stage_remove(c->txn, FIREWALL_STATE, &c->err);
 	return finish(c, r);
@@ -194,10 +198,11 @@ int cmd_mail_firewall_status(struct ctx *c, int argc, char **argv)
 		report_add(&rep, "backend", v, 0);
 		free(v);
 	}
-	if (r == 0)
-		r = ctx_op_result(c, f.now, "status",
-				  ops(f.now)->status(f.now->state, f.ports, f.n_ports,
-						     &rep.sink, &msg), msg);
+	if (r == 0) {
+		r = ops(f.now)->status(f.now->state, f.ports, f.n_ports, &rep.sink,
+				       &msg);
+		r = ctx_op_result(c, f.now, "status", r, msg);
+	}
 	if (r == 0)
 		r = report_print(c, &rep) ? 0 : EX_UNAVAILABLE;
 	report_free(&rep);

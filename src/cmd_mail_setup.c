@@ -164,15 +164,17 @@ static int role_setups(struct mail_session *s)
 	const struct webstack_imap_ops *imap = s->imap->desc->role_ops;
 	const struct webstack_mta_ops *mta = s->mta->desc->role_ops;
 	const char *msg = NULL;
+	int r;
 
 	/* the filters first: the MTA's setup names their milters */
 	if (mail_filter_setups(s) < 0)
 		return -1;
-	if (ctx_op_result(s->c, s->imap, "setup",
-			   imap->setup(s->imap->state, &s->mail, &msg), msg) < 0)
+	/* the op runs before msg is read: argument order is unspecified */
+	r = imap->setup(s->imap->state, &s->mail, &msg);
+	if (ctx_op_result(s->c, s->imap, "setup", r, msg) < 0)
 		return -1;
-	if (ctx_op_result(s->c, s->mta, "setup",
-			  mta->setup(s->mta->state, &s->mail, &msg), msg) < 0)
+	r = mta->setup(s->mta->state, &s->mail, &msg);
+	if (ctx_op_result(s->c, s->mta, "setup", r, msg) < 0)
 		return -1;
 	return mail_filter_disables(s);
 }

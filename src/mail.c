@@ -315,8 +315,8 @@ int mail_filter_disables(struct mail_session *s)
 		log_msg(WEBSTACK_LOG_NOTICE, "%s filter %s: webstack.conf no longer "
 			"names it", s->c->opt[OPT_DRY_RUN] ? "would disable" :
 			"disabling", f->mod->name);
-		r = ctx_op_result(s->c, f->mod, "disable",
-				  f->ops.disable(state(f->mod), &s->mail, &msg), msg);
+		r = f->ops.disable(state(f->mod), &s->mail, &msg);
+		r = ctx_op_result(s->c, f->mod, "disable", r, msg);
 	}
 	for (size_t i = 0; i < s->n_filters; i++)
 		buf_printf(&list, "%s %s\n", role_get(s->filters[i].mod->desc->role)->name,
