@@ -17,11 +17,12 @@ MAIL_DEPS="postfix postfix-lmdb dovecot-core dovecot-imapd dovecot-pop3d
 # for the firewall test of both backends, and the filters' tests: ClamAV
 # (sigtool makes the test's own signatures; nothing is ever downloaded),
 # rspamd and SpamAssassin (the filters are optional for an install, so not
-# in MAIL_DEPS); valgrind for tests/cli/valgrind.test.
+# in MAIL_DEPS); valgrind for tests/cli/valgrind.test, clang and its
+# libFuzzer runtime for fuzz/run.sh.
 TEST_DEPS="python3 util-linux iproute2 testssl.sh python3-dkim python3-nacl
 	ldnsutils knot knot-dnsutils knot-dnssecutils iptables
 	clamav clamav-daemon clamav-milter rspamd spamassassin spamd spamass-milter
-	valgrind"
+	valgrind clang libclang-rt-14-dev"
 
 missing=
 for p in $BUILD_DEPS $MAIL_DEPS ${WITH_TEST_DEPS:+$TEST_DEPS}; do

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs what is needed, builds webstack out of tree and runs the whole
-# test suite (unit, command line, transactions, distcheck with the skeleton
-# module built against the installed SDK), then the unit and command line
-# tests again in a --enable-sanitizers build. Ends with "N passed, N failed".
+# test suite (unit, command line, transactions, the fuzz targets, distcheck
+# with the skeleton module built against the installed SDK), then the unit
+# and command line tests again in a --enable-sanitizers build. Ends with
+# "N passed, N failed".
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 WITH_TEST_DEPS=1 sh "$top/scripts/deps.sh" || exit 1
@@ -25,6 +26,19 @@ pass=$(sed -n 's/^# PASS: *//p' check.log)
 fail=$(sed -n 's/^# FAIL: *//p' check.log)
 err=$(sed -n 's/^# ERROR: *//p' check.log)
 skip=$(sed -n 's/^# SKIP: *//p' check.log)
+
+# The fuzz targets, FUZZ_TIME seconds each (default 20 here), when clang is
+# installed.
+if command -v clang >/dev/null; then
+	if FUZZ_TIME=${FUZZ_TIME:-20} sh "$top/fuzz/run.sh" "$build"; then
+		echo "PASS: fuzz"
+		pass=$((${pass:-0} + 1))
+	else
+		echo "FAIL: fuzz"
+		fail=$((${fail:-0} + 1))
+		status=1
+	fi
+fi
 
 # distcheck: a tarball that builds, passes its tests, installs, and whose
 # installed SDK builds and loads the skeleton module. The end-to-end tests
