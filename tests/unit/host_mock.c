@@ -302,3 +302,16 @@ int host_mock_deferred(const struct host_mock *m, const char *s)
 			return 1;
 	return 0;
 }
+
+void host_mock_add_user(struct host_mock *m, const char *name, uid_t uid, gid_t gid)
+{
+	size_t i = 0;
+
+	while (i < 4 && m->users[i].name)
+		i++;
+	if (i == 4)
+		abort();
+	m->users[i].name = name;
+	m->users[i].uid = uid;
+	m->users[i].gid = gid;
+}

@@ -58,6 +58,8 @@ void host_mock_put(struct host_mock *m, const char *path, const char *data);
 /* The staged version of path, or NULL. */
 const struct mock_file *host_mock_staged(const struct host_mock *m, const char *path);
 size_t host_mock_n_staged(const struct host_mock *m);
+/* A user lookup_user() knows (at most 4). */
+void host_mock_add_user(struct host_mock *m, const char *name, uid_t uid, gid_t gid);
 /* The staged content of path, or NULL. */
 const char *host_mock_text(const struct host_mock *m, const char *path);
 /* 1 when s was recorded as a deferred action (or a staged mkdir/remove). */

@@ -32,12 +32,8 @@ static int fx_setup(void **state)
 	const char *msg = NULL;
 
 	host_mock_init(&f->m);
-	f->m.users[0].name = "clamav";
-	f->m.users[0].uid = 110;
-	f->m.users[0].gid = 115;
-	f->m.users[1].name = "postfix";
-	f->m.users[1].uid = 111;
-	f->m.users[1].gid = 120;
+	host_mock_add_user(&f->m, "clamav", 110, 115);
+	host_mock_add_user(&f->m, "postfix", 111, 120);
 	assert_int_equal(clamav_init(&f->m.host, NULL, (void **)&f->c, &msg), 0);
 	*state = f;
 	return 0;

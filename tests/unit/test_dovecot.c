@@ -50,9 +50,7 @@ static int fx_setup(void **state)
 	const char *err = NULL;
 
 	host_mock_init(&f->m);
-	f->m.users[0].name = "dovecot";
-	f->m.users[0].uid = 102;
-	f->m.users[0].gid = DOVECOT_GID;
+	host_mock_add_user(&f->m, "dovecot", 102, DOVECOT_GID);
 	f->mail = (struct webstack_mail){
 		.hostname = "mail.example.com",
 		.mail_root = "/var/mail/vhosts",

@@ -46,12 +46,8 @@ static int fx_setup(void **state)
 	const char *msg = NULL;
 
 	host_mock_init(&f->m);
-	f->m.users[0].name = "opendkim";
-	f->m.users[0].uid = ODK_UID;
-	f->m.users[0].gid = ODK_GID;
-	f->m.users[1].name = "postfix";
-	f->m.users[1].uid = 110;
-	f->m.users[1].gid = PF_GID;
+	host_mock_add_user(&f->m, "opendkim", ODK_UID, ODK_GID);
+	host_mock_add_user(&f->m, "postfix", 110, PF_GID);
 	assert_int_equal(opendkim_init(&f->m.host, NULL, (void **)&f->o, &msg), 0);
 	*state = f;
 	return 0;

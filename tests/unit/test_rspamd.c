@@ -45,12 +45,8 @@ static int fx_setup(void **state)
 	const char *msg = NULL;
 
 	host_mock_init(&f->m);
-	f->m.users[0].name = "_rspamd";
-	f->m.users[0].uid = RSP_UID;
-	f->m.users[0].gid = RSP_GID;
-	f->m.users[1].name = "postfix";
-	f->m.users[1].uid = 110;
-	f->m.users[1].gid = PF_GID;
+	host_mock_add_user(&f->m, "_rspamd", RSP_UID, RSP_GID);
+	host_mock_add_user(&f->m, "postfix", 110, PF_GID);
 	assert_int_equal(rspamd_init(&f->m.host, NULL, (void **)&f->o, &msg), 0);
 	*state = f;
 	return 0;

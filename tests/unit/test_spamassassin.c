@@ -41,15 +41,9 @@ static int fx_setup(void **state)
 	const char *msg = NULL;
 
 	host_mock_init(&f->m);
-	f->m.users[0].name = "spamass-milter";
-	f->m.users[0].uid = MILTER_UID;
-	f->m.users[0].gid = MILTER_GID;
-	f->m.users[1].name = "postfix";
-	f->m.users[1].uid = 110;
-	f->m.users[1].gid = PF_GID;
-	f->m.users[2].name = "debian-spamd";
-	f->m.users[2].uid = 108;
-	f->m.users[2].gid = 112;
+	host_mock_add_user(&f->m, "spamass-milter", MILTER_UID, MILTER_GID);
+	host_mock_add_user(&f->m, "postfix", 110, PF_GID);
+	host_mock_add_user(&f->m, "debian-spamd", 108, 112);
 	/* an empty root: no socket or directory of the module's exists */
 	strcpy(f->root, "/tmp/ws-sa-test.XXXXXX");
 	assert_non_null(mkdtemp(f->root));
