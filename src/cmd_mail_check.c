@@ -39,11 +39,11 @@ static void subdirs(struct ctx *c, const char *dir, struct strv *out)
 static int has_account(const struct directory *dir, const char *domain,
 		       const char *local)
 {
-	for (size_t i = 0; i < dir->n_accounts; i++)
-		if (strcmp(dir->accounts[i].domain, domain) == 0 &&
-		    strcmp(dir->accounts[i].local, local) == 0)
-			return 1;
-	return 0;
+	char *address = xasprintf("%s@%s", local, domain);
+	int found = dir_account(dir, address) != NULL;
+
+	free(address);
+	return found;
 }
 
 /* What cannot be repaired; returns how many. */

@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "directory.h"
 #include "dkimkey.h"
+#include "nameindex.h"
 #include "validate.h"
 
 #define GROW(arr, n, cap)                                                      \
@@ -19,25 +20,37 @@
 
 /* ---- lookups ----------------------------------------------------------- */
 
+/* The indexes are a cache: a lookup in a const directory may rebuild them. */
+#define INDEX(d, member) (&((struct directory *)(d))->member)
+
 int dir_has_domain(const struct directory *d, const char *domain)
 {
-	return strv_contains(&d->domains, domain);
+	return name_index_find(INDEX(d, ix_domains), d->domains.v, sizeof(char *),
+			       d->domains.n, domain) != NAME_INDEX_NONE;
 }
 
 struct dir_account *dir_account(const struct directory *d, const char *address)
 {
-	for (size_t i = 0; i < d->n_accounts; i++)
-		if (strcmp(d->accounts[i].address, address) == 0)
-			return &d->accounts[i];
-	return NULL;
+	size_t i = name_index_find(INDEX(d, ix_accounts), d->accounts,
+				   sizeof(*d->accounts), d->n_accounts, address);
+
+	return i == NAME_INDEX_NONE ? NULL : &d->accounts[i];
 }
 
 struct dir_alias *dir_alias(const struct directory *d, const char *address)
 {
-	for (size_t i = 0; i < d->n_aliases; i++)
-		if (strcmp(d->aliases[i].address, address) == 0)
-			return &d->aliases[i];
-	return NULL;
+	size_t i = name_index_find(INDEX(d, ix_aliases), d->aliases,
+				   sizeof(*d->aliases), d->n_aliases, address);
+
+	return i == NAME_INDEX_NONE ? NULL : &d->aliases[i];
+}
+
+/* After anything that moves or removes elements. */
+static void dir_reordered(struct directory *d)
+{
+	name_index_stale(&d->ix_domains);
+	name_index_stale(&d->ix_accounts);
+	name_index_stale(&d->ix_aliases);
 }
 
 static const char *domain_of(const char *address)
@@ -70,6 +83,7 @@ size_t dir_domain_aliases(const struct directory *d, const char *domain)
 void dir_add_domain(struct directory *d, const char *domain)
 {
 	strv_add(&d->domains, domain);
+	name_index_added(&d->ix_domains, d->domains.v, sizeof(char *), d->domains.n);
 }
 
 void dir_add_account(struct directory *d, const char *address, const char *hash)
@@ -84,6 +98,8 @@ void dir_add_account(struct directory *d, const char *address, const char *hash)
 	a->local[at - address] = '\0';
 	a->domain = xstrdup(at + 1);
 	a->hash = xstrdup(hash);
+	name_index_added(&d->ix_accounts, d->accounts, sizeof(*d->accounts),
+			 d->n_accounts);
 }
 
 void dir_set_hash(struct dir_account *a, const char *hash)
@@ -103,6 +119,8 @@ void dir_add_alias_targets(struct directory *d, const char *address,
 		al = &d->aliases[d->n_aliases++];
 		memset(al, 0, sizeof(*al));
 		al->address = xstrdup(address);
+		name_index_added(&d->ix_aliases, d->aliases, sizeof(*d->aliases),
+				 d->n_aliases);
 	}
 	for (size_t i = 0; i < n; i++)
 		if (!strv_contains(&al->targets, targets[i]))
@@ -136,6 +154,7 @@ void dir_del_domain(struct directory *d, const char *domain)
 {
 	size_t j = 0;
 
+	dir_reordered(d);
 	for (size_t i = 0; i < d->domains.n; i++) {
 		if (strcmp(d->domains.v[i], domain) == 0)
 			free(d->domains.v[i]);
@@ -183,6 +202,7 @@ void dir_del_account(struct directory *d, const char *address)
 		return;
 	account_free(a);
 	*a = d->accounts[--d->n_accounts];
+	dir_reordered(d);
 }
 
 void dir_del_alias(struct directory *d, const char *address)
@@ -193,6 +213,7 @@ void dir_del_alias(struct directory *d, const char *address)
 		return;
 	alias_free(al);
 	*al = d->aliases[--d->n_aliases];
+	dir_reordered(d);
 }
 
 int dir_target_is(const char *target, const void *address)
@@ -327,6 +348,7 @@ static int cmp_alias(const void *a, const void *b)
 
 void dir_view(struct directory *d, struct webstack_directory *view)
 {
+	dir_reordered(d);
 	if (d->domains.n)
 		qsort(d->domains.v, d->domains.n, sizeof(char *), cmp_str);
 	if (d->n_accounts)
@@ -390,6 +412,9 @@ void dir_free(struct directory *d)
 	free(d->v_accounts);
 	free(d->v_aliases);
 	free(d->v_dkim);
+	name_index_free(&d->ix_domains);
+	name_index_free(&d->ix_accounts);
+	name_index_free(&d->ix_aliases);
 	memset(d, 0, sizeof(*d));
 }
 

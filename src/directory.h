@@ -17,8 +17,10 @@
 
 #include "dkimkey.h"
 #include "err.h"
+#include "nameindex.h"
 #include "strv.h"
 
+/* The address comes first in both: nameindex.h indexes by it. */
 struct dir_account {
 	char *address, *local, *domain, *hash;
 };
@@ -48,6 +50,9 @@ struct directory {
 	struct webstack_account *v_accounts;
 	struct webstack_alias *v_aliases;
 	struct webstack_dkim_key *v_dkim;
+
+	/* Lookups by name (private to directory.c). */
+	struct name_index ix_domains, ix_accounts, ix_aliases;
 };
 
 /* A sink that fills dir; e receives the reason an entry was refused. */

@@ -15,6 +15,7 @@
 #include "diff.h"
 #include "fsutil.h"
 #include "log.h"
+#include "nameindex.h"
 #include "run.h"
 #include "service.h"
 #include "strv.h"
@@ -23,8 +24,8 @@
 enum item_kind { ITEM_FILE, ITEM_DIR, ITEM_REMOVE };
 
 struct item {
+	char *path;		/* logical; first, for nameindex.h */
 	enum item_kind kind;
-	char *path;		/* logical */
 	char *dir, *base;	/* split of path */
 	struct buf data;	/* ITEM_FILE content */
 	mode_t mode;
@@ -54,6 +55,7 @@ struct txn {
 	struct action *actions;
 	size_t n_actions, cap_actions;
 	struct strv mkdirs;	/* logical dirs the commit creates, outermost first */
+	struct name_index ix_items, ix_mkdirs;	/* by path */
 	long kill_at;		/* fault injection: SIGKILL at this step */
 	long step;
 	time_t applied_sec;	/* second of the last rename, 0 when none */
@@ -404,10 +406,10 @@ static int txn_check_path(const char *path, struct err *e)
 
 static struct item *txn_find(struct txn *t, const char *path)
 {
-	for (size_t i = 0; i < t->n_items; i++)
-		if (strcmp(t->items[i].path, path) == 0)
-			return &t->items[i];
-	return NULL;
+	size_t i = name_index_find(&t->ix_items, t->items, sizeof(*t->items),
+				   t->n_items, path);
+
+	return i == NAME_INDEX_NONE ? NULL : &t->items[i];
 }
 
 /* The item for path: the one staged before (its place in the order is
@@ -437,6 +439,7 @@ static struct item *txn_item(struct txn *t, const char *path, enum item_kind kin
 	it->kind = kind;
 	it->path = xstrdup(path);
 	fs_split(path, &it->dir, &it->base, e);
+	name_index_added(&t->ix_items, t->items, sizeof(*t->items), t->n_items);
 	return it;
 }
 
@@ -672,8 +675,12 @@ static void plan_mkdirs(struct txn *t)
 			p[k] = '\0';
 			real = fs_real(t->root, p);
 			if (lstat(real, &st) < 0 && errno == ENOENT &&
-			    !strv_contains(&t->mkdirs, p))
+			    name_index_find(&t->ix_mkdirs, t->mkdirs.v, sizeof(char *),
+					    t->mkdirs.n, p) == NAME_INDEX_NONE) {
 				strv_add(&t->mkdirs, p);
+				name_index_added(&t->ix_mkdirs, t->mkdirs.v,
+						 sizeof(char *), t->mkdirs.n);
+			}
 			free(real);
 			if (k < len)
 				p[k] = '/';
@@ -985,6 +992,8 @@ void txn_clear(struct txn *t)
 	t->actions = NULL;
 	t->n_items = t->cap_items = t->n_actions = t->cap_actions = 0;
 	strv_free(&t->mkdirs);
+	name_index_free(&t->ix_items);
+	name_index_free(&t->ix_mkdirs);
 	t->applied_sec = 0;
 	t->settle = 0;
 }
