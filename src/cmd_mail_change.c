@@ -167,8 +167,6 @@ static int apply_add_account(struct mail_session *s, struct change *ch)
 	memcpy(local, ch->name, ch->local_len);
 	local[ch->local_len] = '\0';
 	dir_add_account(&s->dir, ch->name, ch->hash);
-	/* Dovecot must know the account before postmap tells Postfix. */
-	txn_settle(s->c->txn);
 	return mail_stage_maildir(s, domain, local);
 }
 

@@ -51,8 +51,6 @@ static int add_all(struct mail_session *s, const struct import_batch *b,
 		if (r < 0)
 			return -1;
 	}
-	/* Dovecot must know the accounts before postmap tells Postfix. */
-	txn_settle(s->c->txn);
 	return 0;
 }
 

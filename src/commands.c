@@ -143,8 +143,9 @@ const struct cli_command commands[] = {
 	 cmd_mail_del_account},
 	{"mail passwd", "ADDRESS [PASSWORD]", 1, 2, CHANGE | CMD_PASSWORD, NULL,
 	 "Change an account's password",
-	 "The old password stops working at once: Dovecot's authentication "
-	 "cache is flushed for the account. PASSWORD is taken as by "
+	 "When it returns the old password no longer works: it waits until "
+	 "Dovecot reads the new users file (up to a second) and flushes "
+	 "Dovecot's authentication cache for the account. PASSWORD is taken as by "
 	 "`mail add account`; prefer the prompt or --password-stdin.",
 	 cmd_mail_passwd},
 	{"mail add alias", "ADDRESS TARGET[,TARGET...]", 2, -1, CHANGE, NULL,

@@ -138,6 +138,22 @@ static int host_defer_service(const struct webstack_host *h,
 	return 0;
 }
 
+static int host_defer_call(const struct webstack_host *h, const char *what,
+			   int (*fn)(void *arg, const char **err_r), void *arg,
+			   void (*release)(void *arg), const char **err_r)
+{
+	struct txn *t = host_txn(h, err_r);
+
+	if (!t) {
+		if (release)
+			release(arg);
+		return -EINVAL;
+	}
+	txn_defer_call(t, &(struct txn_call){.what = what, .fn = fn, .arg = arg,
+					      .release = release});
+	return 0;
+}
+
 static int host_service(const struct webstack_host *h,
 			const struct webstack_service *svc,
 			enum webstack_service_action act, const char **err_r)
@@ -188,5 +204,6 @@ void host_init(struct host_priv *hp, struct ctx *ctx, const char *who)
 		.defer_service = host_defer_service,
 		.service = host_service,
 		.lookup_user = host_lookup_user,
+		.defer_call = host_defer_call,
 	};
 }

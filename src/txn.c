@@ -44,6 +44,7 @@ struct action {
 	char **argv;				/* a program, or NULL */
 	const struct webstack_service *svc;	/* else a service */
 	enum webstack_service_action act;
+	struct txn_call call;			/* else a call (call.fn) */
 };
 
 struct txn {
@@ -58,8 +59,6 @@ struct txn {
 	struct name_index ix_items, ix_mkdirs;	/* by path */
 	long kill_at;		/* fault injection: SIGKILL at this step */
 	long step;
-	time_t applied_sec;	/* second of the last rename, 0 when none */
-	int settle;		/* txn_settle(): actions wait for the next second */
 };
 
 /* Fault injection for the crash tests (like Postfix's fault_injection_code):
@@ -488,20 +487,26 @@ int txn_read(struct txn *t, const char *path, struct buf *out, struct err *e)
 	return fs_read(t->root, path, out, NULL, e);
 }
 
-void txn_defer_run(struct txn *t, const char *const argv[])
+static struct action *new_action(struct txn *t)
 {
-	struct strv copy = {0};
 	struct action *a;
 
-	for (size_t i = 0; argv[i]; i++)
-		strv_add(&copy, argv[i]);
 	if (t->n_actions == t->cap_actions) {
 		t->cap_actions = t->cap_actions ? t->cap_actions * 2 : 8;
 		t->actions = xrealloc(t->actions, t->cap_actions * sizeof(*t->actions));
 	}
 	a = &t->actions[t->n_actions++];
 	memset(a, 0, sizeof(*a));
-	a->argv = copy.v;
+	return a;
+}
+
+void txn_defer_run(struct txn *t, const char *const argv[])
+{
+	struct strv copy = {0};
+
+	for (size_t i = 0; argv[i]; i++)
+		strv_add(&copy, argv[i]);
+	new_action(t)->argv = copy.v;
 }
 
 void txn_defer_service(struct txn *t, const struct webstack_service *svc,
@@ -512,14 +517,26 @@ void txn_defer_service(struct txn *t, const struct webstack_service *svc,
 	for (size_t i = 0; i < t->n_actions; i++)
 		if (t->actions[i].svc == svc && t->actions[i].act == act)
 			return;	/* one reload per service is enough */
-	if (t->n_actions == t->cap_actions) {
-		t->cap_actions = t->cap_actions ? t->cap_actions * 2 : 8;
-		t->actions = xrealloc(t->actions, t->cap_actions * sizeof(*t->actions));
-	}
-	a = &t->actions[t->n_actions++];
-	memset(a, 0, sizeof(*a));
+	a = new_action(t);
 	a->svc = svc;
 	a->act = act;
+}
+
+void txn_defer_call(struct txn *t, const struct txn_call *call)
+{
+	struct action *a = new_action(t);
+
+	a->call = *call;
+	a->call.what = xstrdup(call->what);
+}
+
+/* Gives a call's argument back to its owner, once. */
+static void release_call(struct txn_call *c)
+{
+	if (c->release)
+		c->release(c->arg);
+	c->release = NULL;
+	c->arg = NULL;
 }
 
 /* ---- comparing with the disk ------------------------------------------ */
@@ -848,31 +865,31 @@ static void txn_drop_backups(struct txn *t)
 	}
 }
 
-void txn_settle(struct txn *t)
+/* Runs a deferred call; its message is copied before the release. */
+static int run_call(struct txn_call *c, struct err *e)
 {
-	t->settle = 1;
-}
+	const char *msg = NULL;
+	int r;
 
-/* See txn_settle() in txn.h. */
-static void wait_next_second(time_t sec)
-{
-	struct timespec now;
-
-	while (clock_gettime(CLOCK_REALTIME, &now) == 0 && now.tv_sec <= sec) {
-		struct timespec rest = {0, 1000000000L - now.tv_nsec};
-
-		nanosleep(&rest, NULL);
-	}
+	log_msg(WEBSTACK_LOG_INFO, "%s", c->what);
+	r = c->fn(c->arg, &msg);
+	if (r != 0)
+		err_set(e, EX_UNAVAILABLE, "%s: %s", c->what, msg ? msg : "failed");
+	release_call(c);
+	return r != 0 ? err_prefix(e, "the change is committed, but") : 0;
 }
 
 static int txn_run_actions(struct txn *t, struct err *e)
 {
-	if (t->settle && t->applied_sec && t->n_actions)
-		wait_next_second(t->applied_sec);
 	for (size_t i = 0; i < t->n_actions; i++) {
 		struct action *a = &t->actions[i];
 		int status = 0;
 
+		if (a->call.fn) {
+			if (run_call(&a->call, e) < 0)
+				return -1;
+			continue;
+		}
 		if (a->svc) {
 			log_msg(WEBSTACK_LOG_INFO, "%s %s",
 				service_action_name(a->act), a->svc->name);
@@ -924,7 +941,6 @@ int txn_commit(struct txn *t, struct err *e)
 		goto rollback_prepared;
 	if (txn_each_changed(t, 0, item_apply, e) < 0)
 		goto rollback_applying;
-	t->applied_sec = time(NULL);
 	if (journal_state(t, 'D', e) < 0)
 		goto rollback_applying;
 	txn_drop_backups(t);
@@ -951,6 +967,10 @@ size_t txn_print_actions(struct txn *t, FILE *out)
 	for (size_t i = 0; i < t->n_actions; i++) {
 		const struct action *a = &t->actions[i];
 
+		if (a->call.fn) {
+			fprintf(out, "# would %s\n", a->call.what);
+			continue;
+		}
 		if (!a->argv) {
 			fprintf(out, "# would %s %s\n", service_action_name(a->act),
 				a->svc->name);
@@ -986,6 +1006,8 @@ void txn_clear(struct txn *t)
 		for (sv.n = 0; sv.v && sv.v[sv.n]; sv.n++)
 			;
 		strv_free(&sv);
+		release_call(&t->actions[i].call);
+		free((char *)t->actions[i].call.what);	/* the copy */
 	}
 	free(t->actions);
 	t->items = NULL;
@@ -994,8 +1016,6 @@ void txn_clear(struct txn *t)
 	strv_free(&t->mkdirs);
 	name_index_free(&t->ix_items);
 	name_index_free(&t->ix_mkdirs);
-	t->applied_sec = 0;
-	t->settle = 0;
 }
 
 void txn_end(struct txn *t)

@@ -66,14 +66,20 @@ void txn_defer_run(struct txn *t, const char *const argv[]);
 void txn_defer_service(struct txn *t, const struct webstack_service *svc,
 		       enum webstack_service_action act);
 
-/* The deferred actions of this transaction start no earlier than the
- * wall-clock second after the last rename. Readers that poll a file at
- * one-second granularity (Dovecot looks at its passwd-file at most once a
- * second) may miss a change made in the second they last looked; when an
- * action announces the change to others (postmap tells Postfix about a new
- * account), they must have seen it first. Costs up to one second, so only
- * changes that need it ask for it. */
-void txn_settle(struct txn *t);
+/* A function to call after commit, in order with the other deferred
+ * actions: fn(arg, &msg) returns 0 or fails the command with msg ("the
+ * change is committed, but <what>: <msg>"). release(arg) (may be NULL) is
+ * called once fn has run, or when it never will (--dry-run, a failed
+ * commit or action, txn_clear()). what describes the call for --dry-run
+ * and the log ("wait until ..."); it is copied, arg is owned by the caller
+ * until release. */
+struct txn_call {
+	const char *what;
+	int (*fn)(void *arg, const char **err_r);
+	void *arg;
+	void (*release)(void *arg);
+};
+void txn_defer_call(struct txn *t, const struct txn_call *call);
 
 /* Writes the unified diff of every staged change that differs from the
  * disk (secret files as a one-line note). Returns the number of files that

@@ -133,6 +133,19 @@ struct webstack_host {
 
 	int (*lookup_user)(const struct webstack_host *h, const char *name,
 			   uid_t *uid_r, gid_t *gid_r, const char **err_r);
+
+	/* Queued like defer_run: after a successful commit, in order with
+	 * the other deferred actions, the core calls fn(arg, &msg); a
+	 * non-zero return fails the command with "the change is committed,
+	 * but <what>: <msg>" (msg may point into arg: the core copies it
+	 * first). Then, or when fn will never run (--dry-run, a failed
+	 * commit, an earlier action failed, or this call fails), the core
+	 * calls release(arg) (may be NULL), exactly once. what describes the
+	 * call for --dry-run and the log ("wait until ..."); it is copied. arg
+	 * stays the module's: the core only hands it back. */
+	int (*defer_call)(const struct webstack_host *h, const char *what,
+			  int (*fn)(void *arg, const char **err_r), void *arg,
+			  void (*release)(void *arg), const char **err_r);
 };
 
 #endif

@@ -51,6 +51,10 @@
  *	                 core loads it retired); the dns role gets
  *	                 the directory, check() and push(); struct
  *	                 webstack_mail carries the public addresses.
+ *	2026-11-26  1.0  Still unreleased, amended again: the host gains
+ *	                 defer_call(), a module function run after the commit
+ *	                 (the dovecot module waits there until Dovecot serves
+ *	                 the new users file).
  *
  * SEE ALSO
  *	webstack/host.h, webstack/role-*.h, webstack-module(3)

@@ -14,6 +14,7 @@
 #include <webstack/module.h>
 #include <webstack/role-imap.h>
 
+#include "dovecot_auth.h"
 #include "dovecot_conf.h"
 #include "dovecot_users.h"
 #include "mbuf.h"
@@ -23,9 +24,8 @@
 #define DOVEADM "/usr/bin/doveadm"
 #define DOVECONF "/usr/bin/doveconf"
 
-/* Above this many changed users one flush of the whole cache is cheaper,
- * and keeps argv far below ARG_MAX. */
-#define FLUSH_MAX_USERS 1000
+/* Dovecot's base_dir is /run/dovecot; root may use this socket. */
+#define DV_AUTH_MASTER "/run/dovecot/auth-master"
 
 struct dovecot {
 	const struct webstack_host *h;
@@ -212,17 +212,19 @@ static int render_users(struct dovecot *d, const struct webstack_mail *mail,
 	return r;
 }
 
-/* Flushes Dovecot's auth cache (hashes and negative answers) of the users
- * that differ between the two versions of the file. */
-static int flush_changed(struct dovecot *d, const char *old, size_t old_len,
-			 const struct webstack_file *f, const char **err_r)
+/* After the commit, waits until Dovecot serves the new file and flushes
+ * its auth cache of the users that differ between the two versions
+ * (dovecot_auth.h). */
+static int sync_changed(struct dovecot *d, const char *old, size_t old_len,
+			const struct webstack_file *f, const char **err_r)
 {
 	struct dv_entry *a = NULL, *b = NULL;
-	size_t na = 0, nb = 0, n = 0;
-	const char **argv = NULL;
-	const char *msg;
+	size_t na = 0, nb = 0, n;
+	const char **users = NULL, *probe, *msg;
+	char *socket_path = NULL;
+	struct dv_sync *sync = NULL;
 	unsigned lineno = 0;
-	int running, r;
+	int added = 0, r;
 
 	r = dv_users_read(old ? old : "", old_len, &a, &na, &lineno, &msg);
 	if (r != 0)
@@ -233,30 +235,29 @@ static int flush_changed(struct dovecot *d, const char *old, size_t old_len,
 			      "line %u: %s", DV_USERS_PATH, lineno, msg);
 		goto out;
 	}
-	argv = malloc((na + nb + 6) * sizeof(*argv));
-	if (!argv) {
+	users = malloc((na + nb + 1) * sizeof(*users));
+	socket_path = d->h->path(d->h, DV_AUTH_MASTER);
+	if (!users || !socket_path) {
 		r = oom(d, err_r);
 		goto out;
 	}
-	n = dv_users_changed(a, na, b, nb, argv + 5);
+	n = dv_users_changed(a, na, b, nb, users, &probe, &added);
 	if (n == 0)
 		goto out;
-	r = ws_service_running(d->h, &d->msg, &dovecot_service, &running, err_r);
-	if (r < 0 || !running)
+	sync = dv_sync_new(socket_path, users, n, probe, added);
+	if (!sync) {
+		r = oom(d, err_r);
 		goto out;
-	argv[0] = DOVEADM;
-	argv[1] = "auth";
-	argv[2] = "cache";
-	argv[3] = "flush";
-	argv[4] = "--";
-	/* Without user names doveadm flushes the whole cache. */
-	argv[n > FLUSH_MAX_USERS ? 4 : n + 5] = NULL;
-	r = d->h->defer_run(d->h, argv, &msg);
+	}
+	r = d->h->defer_call(d->h, "wait until Dovecot serves the new "
+			     DV_USERS_PATH " and flush its auth cache",
+			     dv_sync_run, sync, dv_sync_free, &msg);
 	if (r < 0)
-		r = ws_fail(&d->msg, err_r, r, "cannot queue doveadm auth cache "
-			      "flush: %s", msg);
+		r = ws_fail(&d->msg, err_r, r, "cannot queue the wait for Dovecot: "
+			      "%s", msg);
 out:
-	free(argv);
+	free(users);
+	free(socket_path);
 	dv_entries_free(a, na);
 	dv_entries_free(b, nb);
 	return r;
@@ -292,7 +293,7 @@ static int dovecot_publish(void *state, const struct webstack_mail *mail,
 		r = ws_stage_changed(d->h, &d->msg, &f, old, old_len, &changed, err_r);
 	}
 	if (r == 0 && changed)
-		r = flush_changed(d, old, old_len, &f, err_r);
+		r = sync_changed(d, old, old_len, &f, err_r);
 	free(old);
 	mbuf_free(&b);
 	return r;

@@ -162,13 +162,19 @@ static void add_name(const char **out, size_t *n, const char *user)
 }
 
 size_t dv_users_changed(const struct dv_entry *a, size_t na,
-			const struct dv_entry *b, size_t nb, const char **out)
+			const struct dv_entry *b, size_t nb, const char **out,
+			const char **probe_r, int *probe_added_r)
 {
 	size_t i = 0, j = 0, n = 0;
 
+	*probe_r = NULL;
 	while (i < na || j < nb) {
 		int c = i == na ? 1 : j == nb ? -1 : strcmp(a[i].user, b[j].user);
 
+		if (c != 0 && !*probe_r) {
+			*probe_r = c < 0 ? a[i].user : b[j].user;
+			*probe_added_r = c > 0;
+		}
 		if (c < 0) {
 			add_name(out, &n, a[i++].user);
 		} else if (c > 0) {

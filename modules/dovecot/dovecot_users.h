@@ -50,9 +50,11 @@ void dv_entries_free(struct dv_entry *v, size_t n);
 
 /* Stores into out (room for na + nb) the users, sorted and each once, that
  * are only in a, only in b, or in both with different lines; returns their
- * number. a and b must be sorted by user. */
+ * number. *probe_r gets the first that is only in one of them
+ * (*probe_added_r: only in b), or NULL. a and b must be sorted by user. */
 size_t dv_users_changed(const struct dv_entry *a, size_t na,
-			const struct dv_entry *b, size_t nb, const char **out);
+			const struct dv_entry *b, size_t nb, const char **out,
+			const char **probe_r, int *probe_added_r);
 
 /* NULL when a can be written as a line, else what is wrong with it. */
 const char *dv_account_problem(const struct webstack_account *a);

@@ -167,6 +167,51 @@ static int mock_defer_run(const struct webstack_host *h, const char *const argv[
 	return 0;
 }
 
+static int mock_defer_call(const struct webstack_host *h, const char *what,
+			   int (*fn)(void *arg, const char **err_r), void *arg,
+			   void (*release)(void *arg), const char **err_r)
+{
+	struct host_mock *m = MOCK(h);
+	char *s = NULL;
+
+	(void)err_r;
+	if (m->n_calls == MOCK_MAX || asprintf(&s, "call %s", what) < 0)
+		abort();
+	record(m->deferred, &m->n_deferred, s);
+	m->calls[m->n_calls].fn = fn;
+	m->calls[m->n_calls].arg = arg;
+	m->calls[m->n_calls].release = release;
+	m->n_calls++;
+	return 0;
+}
+
+static void release_calls(struct host_mock *m, size_t from)
+{
+	for (size_t i = from; i < m->n_calls; i++)
+		if (m->calls[i].release)
+			m->calls[i].release(m->calls[i].arg);
+	m->n_calls = 0;
+}
+
+int host_mock_run_calls(struct host_mock *m, const char **err_r)
+{
+	for (size_t i = 0; i < m->n_calls; i++) {
+		int r = m->calls[i].fn(m->calls[i].arg, err_r);
+
+		if (r != 0) {
+			/* the message may live in arg: keep it for the caller */
+			snprintf(m->err, sizeof(m->err), "%s", *err_r ? *err_r : "");
+			*err_r = m->err;
+			release_calls(m, i);
+			return r;
+		}
+		if (m->calls[i].release)
+			m->calls[i].release(m->calls[i].arg);
+	}
+	m->n_calls = 0;
+	return 0;
+}
+
 static const char *action_name(enum webstack_service_action act)
 {
 	static const char *const names[] = {"start", "reload", "restart", "stop",
@@ -232,6 +277,7 @@ void host_mock_init(struct host_mock *m)
 		.defer_service = mock_defer_service,
 		.service = mock_service,
 		.lookup_user = mock_lookup_user,
+		.defer_call = mock_defer_call,
 	};
 }
 
@@ -275,6 +321,7 @@ void host_mock_commit(struct host_mock *m)
 		m->files[i].staged = 0;
 	free_list(m->runs, &m->n_runs);
 	free_list(m->deferred, &m->n_deferred);
+	release_calls(m, 0);
 }
 
 void host_mock_free(struct host_mock *m)
@@ -285,6 +332,7 @@ void host_mock_free(struct host_mock *m)
 	}
 	free_list(m->runs, &m->n_runs);
 	free_list(m->deferred, &m->n_deferred);
+	release_calls(m, 0);
 	m->n_files = 0;
 }
 

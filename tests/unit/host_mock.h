@@ -4,7 +4,9 @@
  * the disk), stage_file() records the staged content (which read_file()
  * then serves, as the real host does). run() answers from a table of
  * canned replies keyed by argv[0] and argv[1]; every run, deferred run and
- * deferred service action is recorded as one string ("argv0 argv1 ...").
+ * deferred service action is recorded as one string ("argv0 argv1 ..."), a
+ * deferred call as "call <what>", kept until host_mock_run_calls() runs it
+ * (host_mock_free() releases those never run).
  * path() maps a logical path under root (a directory the test may create
  * files in, for modules that stat()).
  *
@@ -44,6 +46,12 @@ struct host_mock {
 	size_t n_files;
 	char *runs[MOCK_MAX], *deferred[MOCK_MAX];
 	size_t n_runs, n_deferred;
+	struct {
+		int (*fn)(void *arg, const char **err_r);
+		void *arg;
+		void (*release)(void *arg);
+	} calls[MOCK_MAX];
+	size_t n_calls;
 	const struct mock_reply *replies;	/* NULL-argv0-terminated */
 	int running;		/* service(STATUS) answer */
 	struct { const char *name; uid_t uid; gid_t gid; } users[4];
@@ -64,6 +72,9 @@ void host_mock_add_user(struct host_mock *m, const char *name, uid_t uid, gid_t 
 const char *host_mock_text(const struct host_mock *m, const char *path);
 /* 1 when s was recorded as a deferred action (or a staged mkdir/remove). */
 int host_mock_deferred(const struct host_mock *m, const char *s);
+/* Runs the deferred calls in order, as the core does after a commit, and
+ * releases them; stops at the first that fails (its message in *err_r). */
+int host_mock_run_calls(struct host_mock *m, const char **err_r);
 /* Forgets staged state and records: the staged content becomes the disk. */
 void host_mock_commit(struct host_mock *m);
 

@@ -1,11 +1,14 @@
 /* The dovecot module against the host mock: the rendered dovecot.conf (and,
  * when doveconf is installed, its syntax), the users file (load, publish,
- * injection refused, auth cache flush of exactly the changed users), service
+ * injection refused, the wait for Dovecot against a fake auth-master
+ * socket: probe, flushes of exactly the changed users, timeout), service
  * control, status, and the port helper of modules/common. */
 #include "config.h"
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
 #include <pwd.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,12 +26,18 @@
 #include <cmocka.h>
 
 #include "host_mock.h"
+/* Short, for the test where Dovecot never serves the new file. */
+#define DV_SYNC_TIMEOUT_MS 300
 /* The module's sources, so the tests reach its static functions. */
 #include "dovecot.c"
+#include "dovecot_auth.c"
 #include "dovecot_conf.c"
 #include "dovecot_users.c"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
+/* What publish() defers when the users file changes. */
+#define SYNC_CALL "call wait until Dovecot serves the new /etc/dovecot/users " \
+		  "and flush its auth cache"
 #define DOVECOT_GID 105
 
 /* Per test: the host mock and the module's state. */
@@ -555,8 +564,7 @@ static void test_publish_exact(void **state)
 	assert_int_equal(u->uid, 0);
 	assert_int_equal(u->gid, DOVECOT_GID);
 	assert_true(u->flags & WEBSTACK_FILE_SECRET);
-	/* Stopped: no cache to flush. */
-	expect_deferred(&f->m, NULL);
+	expect_deferred(&f->m, SYNC_CALL, NULL);
 }
 
 static void test_publish_roundtrip(void **state)
@@ -643,51 +651,214 @@ static const struct webstack_account changed[] = {
 	{"alice@example.com", "alice", "example.com", HASH_A},
 };
 
-static void test_publish_flush_running(void **state)
-{
-	struct fx *f = *state;
-	const char *err;
+static void make_dirs(const char *root, const char *sub);
+static int unix_socket_at(const char *path);
 
-	host_mock_put(&f->m, DV_USERS_PATH, three_file);
-	f->m.running = 1;
-	assert_int_equal(publish(f, changed, N(changed), &err), 0);
-	assert_int_equal(host_mock_n_staged(&f->m), 1);
-	/* One command, sorted, no password hash in argv. */
-	expect_deferred(&f->m, "/usr/bin/doveadm auth cache flush -- "
-			       "bob@example.org carol@example.org dave@example.net", NULL);
+/* A fake auth-master socket under the test's root: one connection, the
+ * greeting, "OK" to every CACHE-FLUSH, and to the PASS lookups the old
+ * file's answer stale times, then the new file's. Everything the client
+ * sent goes into log. */
+struct fake_auth {
+	int listen_fd;
+	int stale;		/* PASS answers from the old file */
+	int found_new;		/* the new file holds the probe */
+	char log[4096];
+	pthread_t thread;
+};
+
+static void *fake_auth_serve(void *arg)
+{
+	struct fake_auth *fa = arg;
+	char buf[4096], *line, *nl;
+	size_t len = 0, logged = 0;
+	int fd = accept(fa->listen_fd, NULL, NULL);
+	FILE *out;
+
+	if (fd < 0)
+		return NULL;
+	out = fdopen(dup(fd), "w");
+	fprintf(out, "VERSION\t1\t1\nSPID\t42\n");
+	fflush(out);
+	for (;;) {
+		ssize_t r = read(fd, buf + len, sizeof(buf) - 1 - len);
+
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		buf[len] = '\0';
+		while ((nl = strchr(buf, '\n'))) {
+			char cmd[32] = "", id[16] = "";
+
+			*nl = '\0';
+			line = buf;
+			logged += (size_t)snprintf(fa->log + logged, sizeof(fa->log) - logged,
+						   "%s\n", line);
+			sscanf(line, "%31[^\t]\t%15[^\t]", cmd, id);
+			if (strcmp(cmd, "CACHE-FLUSH") == 0)
+				fprintf(out, "OK\t%s\t1\n", id);
+			else if (strcmp(cmd, "PASS") == 0)
+				fprintf(out, (fa->stale-- > 0) != fa->found_new ?
+					"PASS\t%s\tuser=x\n" : "NOTFOUND\t%s\n", id);
+			fflush(out);
+			len -= (size_t)(nl + 1 - buf);
+			memmove(buf, nl + 1, len + 1);
+		}
+	}
+	fclose(out);
+	close(fd);
+	return NULL;
 }
 
-static void test_publish_flush_stopped(void **state)
+static void fake_auth_start(struct fx *f, struct fake_auth *fa, int stale,
+			    int found_new)
+{
+	char path[256];
+
+	/* the client may hang up while the server writes (the timeout) */
+	signal(SIGPIPE, SIG_IGN);
+	memset(fa, 0, sizeof(*fa));
+	fa->stale = stale;
+	fa->found_new = found_new;
+	strcpy(f->root, "/tmp/ws-dv-XXXXXX");
+	assert_non_null(mkdtemp(f->root));
+	f->m.root = f->root;
+	make_dirs(f->root, "/run/dovecot");
+	snprintf(path, sizeof(path), "%s%s", f->root, DV_AUTH_MASTER);
+	fa->listen_fd = unix_socket_at(path);
+	assert_int_equal(listen(fa->listen_fd, 1), 0);
+	assert_int_equal(pthread_create(&fa->thread, NULL, fake_auth_serve, fa), 0);
+}
+
+static void fake_auth_stop(struct fx *f, struct fake_auth *fa)
+{
+	char cmd[128];
+
+	pthread_join(fa->thread, NULL);
+	close(fa->listen_fd);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->root);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* carol is removed: the probe. Dovecot answers twice from the old file;
+ * every try flushes first, and a last flush follows the answer from the
+ * new file. */
+static void test_publish_sync_removed(void **state)
+{
+	struct fx *f = *state;
+	struct fake_auth fa;
+	const char *err;
+	const char *flush = "\tbob@example.org\tcarol@example.org\tdave@example.net\n";
+	char want[1024];
+
+	fake_auth_start(f, &fa, 2, 0);
+	host_mock_put(&f->m, DV_USERS_PATH, three_file);
+	assert_int_equal(publish(f, changed, N(changed), &err), 0);
+	assert_int_equal(host_mock_n_staged(&f->m), 1);
+	expect_deferred(&f->m, SYNC_CALL, NULL);
+	assert_int_equal(host_mock_run_calls(&f->m, &err), 0);
+	fake_auth_stop(f, &fa);
+	snprintf(want, sizeof(want),
+		 "VERSION\t1\t0\n"
+		 "CACHE-FLUSH\t1%s" "PASS\t2\tcarol@example.org\tservice=webstack\n"
+		 "CACHE-FLUSH\t3%s" "PASS\t4\tcarol@example.org\tservice=webstack\n"
+		 "CACHE-FLUSH\t5%s" "PASS\t6\tcarol@example.org\tservice=webstack\n"
+		 "CACHE-FLUSH\t7%s", flush, flush, flush, flush);
+	assert_string_equal(fa.log, want);
+}
+
+/* An added account is the probe: found means the new file. */
+static void test_publish_sync_added(void **state)
+{
+	struct fx *f = *state;
+	struct fake_auth fa;
+	const char *err;
+
+	fake_auth_start(f, &fa, 0, 1);
+	host_mock_put(&f->m, DV_USERS_PATH, two_file);
+	assert_int_equal(publish(f, changed, N(changed), &err), 0);
+	assert_int_equal(host_mock_run_calls(&f->m, &err), 0);
+	fake_auth_stop(f, &fa);
+	assert_string_equal(fa.log,
+			    "VERSION\t1\t0\n"
+			    "CACHE-FLUSH\t1\tdave@example.net\n"
+			    "PASS\t2\tdave@example.net\tservice=webstack\n"
+			    "CACHE-FLUSH\t3\tdave@example.net\n");
+}
+
+/* Only a hash changed: nothing to probe; one flush, in the next second. */
+static void test_publish_sync_hash_only(void **state)
+{
+	struct fx *f = *state;
+	const struct webstack_account v[] = {two[1], {"bob@example.org", "bob",
+						      "example.org", HASH_A}};
+	struct fake_auth fa;
+	const char *err;
+	struct timespec before, after;
+
+	fake_auth_start(f, &fa, 0, 0);
+	host_mock_put(&f->m, DV_USERS_PATH, two_file);
+	assert_int_equal(publish(f, v, N(v), &err), 0);
+	clock_gettime(CLOCK_REALTIME, &before);
+	assert_int_equal(host_mock_run_calls(&f->m, &err), 0);
+	clock_gettime(CLOCK_REALTIME, &after);
+	assert_true(after.tv_sec > before.tv_sec);
+	fake_auth_stop(f, &fa);
+	assert_string_equal(fa.log, "VERSION\t1\t0\nCACHE-FLUSH\t1\tbob@example.org\n");
+}
+
+/* No Dovecot listening: nothing to wait for. */
+static void test_publish_sync_stopped(void **state)
 {
 	struct fx *f = *state;
 	const char *err;
 
+	f->m.root = "/nonexistent";
 	host_mock_put(&f->m, DV_USERS_PATH, three_file);
 	assert_int_equal(publish(f, changed, N(changed), &err), 0);
-	assert_int_equal(host_mock_n_staged(&f->m), 1);
-	expect_deferred(&f->m, NULL);
+	expect_deferred(&f->m, SYNC_CALL, NULL);
+	assert_int_equal(host_mock_run_calls(&f->m, &err), 0);
+}
+
+/* Dovecot never serves the new file: the call fails, naming the wait. */
+static void test_publish_sync_timeout(void **state)
+{
+	struct fx *f = *state;
+	struct fake_auth fa;
+	const char *err;
+
+	fake_auth_start(f, &fa, 1000000, 1);
+	host_mock_put(&f->m, DV_USERS_PATH, two_file);
+	assert_int_equal(publish(f, changed, N(changed), &err), 0);
+	assert_int_equal(host_mock_run_calls(&f->m, &err), -1);
+	expect_text(err, "still serves the old users file");
+	fake_auth_stop(f, &fa);
 }
 
 /* A changed home (a new mail_root) also changes what the userdb cache holds. */
-static void test_publish_flush_home(void **state)
+static void test_publish_sync_home(void **state)
 {
 	struct fx *f = *state;
+	struct fake_auth fa;
 	const char *err;
 
+	fake_auth_start(f, &fa, 0, 0);
 	host_mock_put(&f->m, DV_USERS_PATH, two_file);
-	f->m.running = 1;
 	f->mail.mail_root = "/srv/mail";
 	assert_int_equal(publish(f, two, N(two), &err), 0);
-	expect_deferred(&f->m, "/usr/bin/doveadm auth cache flush -- "
-			       "alice@example.com bob@example.org", NULL);
+	assert_int_equal(host_mock_run_calls(&f->m, &err), 0);
+	fake_auth_stop(f, &fa);
+	assert_string_equal(fa.log, "VERSION\t1\t0\n"
+			    "CACHE-FLUSH\t1\talice@example.com\tbob@example.org\n");
 }
 
-static void test_publish_flush_all(void **state)
+/* Above DV_FLUSH_MAX_USERS the whole cache is flushed. */
+static void test_publish_sync_all(void **state)
 {
 	struct fx *f = *state;
-	enum { COUNT = FLUSH_MAX_USERS + 1 };
+	enum { COUNT = DV_FLUSH_MAX_USERS + 1 };
 	struct webstack_account *v = calloc(COUNT, sizeof(*v));
 	char (*names)[2][16] = calloc(COUNT, sizeof(*names));
+	struct fake_auth fa;
 	const char *err;
 
 	for (size_t i = 0; i < COUNT; i++) {
@@ -695,9 +866,12 @@ static void test_publish_flush_all(void **state)
 		snprintf(names[i][1], sizeof(names[i][1]), "u%zu@x.org", i);
 		v[i] = (struct webstack_account){names[i][1], names[i][0], "x.org", HASH_A};
 	}
-	f->m.running = 1;
+	fake_auth_start(f, &fa, 0, 1);
 	assert_int_equal(publish(f, v, COUNT, &err), 0);
-	expect_deferred(&f->m, "/usr/bin/doveadm auth cache flush", NULL);
+	assert_int_equal(host_mock_run_calls(&f->m, &err), 0);
+	fake_auth_stop(f, &fa);
+	assert_string_equal(fa.log, "VERSION\t1\t0\nCACHE-FLUSH\t1\n"
+			    "PASS\t2\tu0@x.org\tservice=webstack\nCACHE-FLUSH\t3\n");
 	free(v);
 	free(names);
 }
@@ -708,11 +882,9 @@ static void test_publish_empty(void **state)
 	const char *err;
 
 	host_mock_put(&f->m, DV_USERS_PATH, two_file);
-	f->m.running = 1;
 	assert_int_equal(publish(f, NULL, 0, &err), 0);
 	assert_string_equal(host_mock_staged(&f->m, DV_USERS_PATH)->data, "");
-	expect_deferred(&f->m, "/usr/bin/doveadm auth cache flush -- "
-			       "alice@example.com bob@example.org", NULL);
+	expect_deferred(&f->m, SYNC_CALL, NULL);
 }
 
 static void test_publish_bad_current_file(void **state)
@@ -1032,10 +1204,13 @@ int main(void)
 		T(test_publish_refuses_injection),
 		T(test_publish_refuses_duplicate),
 		T(test_publish_unchanged),
-		T(test_publish_flush_running),
-		T(test_publish_flush_stopped),
-		T(test_publish_flush_home),
-		T(test_publish_flush_all),
+		T(test_publish_sync_removed),
+		T(test_publish_sync_added),
+		T(test_publish_sync_hash_only),
+		T(test_publish_sync_stopped),
+		T(test_publish_sync_timeout),
+		T(test_publish_sync_home),
+		T(test_publish_sync_all),
 		T(test_publish_empty),
 		T(test_publish_bad_current_file),
 		T(test_publish_no_dovecot_user),
