@@ -43,7 +43,7 @@ class Mailer(Loop):
     "outside" address), round robin over `rcpts`; each message carries a
     unique token. A refused message is an error."""
 
-    def __init__(self, rcpts, interval=0.1):
+    def __init__(self, rcpts, interval=0.2):
         super().__init__(interval)
         self.rcpts = rcpts
         self.sent = []  # (rcpt, token)
@@ -75,7 +75,7 @@ class Logins(Loop):
     """IMAP logins, round robin over (user, password) pairs; each must
     succeed."""
 
-    def __init__(self, users, interval=0.05):
+    def __init__(self, users, interval=0.1):
         super().__init__(interval)
         self.users = users
         self.done = 0
