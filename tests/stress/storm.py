@@ -84,6 +84,8 @@ class Worker:
             elif step == "join":
                 if not self.accounts:
                     self.add_account()
+                if not self.accounts:  # that add was a lock wait
+                    continue
                 target = self.rng.choice(sorted(self.accounts))
                 if self.do(step, EX_OK, "mail", "add", "alias", SHARED, target):
                     self.joined.add(target)
