@@ -13,9 +13,7 @@ import json
 import os
 import random
 import re
-import statistics
 import subprocess
-import time
 import warnings
 
 import tap
