@@ -4,7 +4,10 @@
 # root, WS_SKIP_E2E=1, a tool or the built modules missing. A skip is the TAP
 # plan "1..0 # SKIP why" with exit status 0 (automake's TAP driver reads the
 # skip from the plan and counts any other status, 77 included, as an ERROR).
-# Called by the tests/e2e/*.test wrappers from `make check`.
+# Called by the tests/e2e/*.test wrappers from `make check`. A NAME with a
+# directory is relative to tests/: `e2e.sh stress/concurrency` runs
+# tests/stress/concurrency.py. Either way the script can `import tap, wslib`
+# (tests/e2e is on PYTHONPATH).
 name=$1
 here=$(cd "$(dirname "$0")" && pwd)
 skip() { echo "1..0 # SKIP $*"; exit 0; }
@@ -19,5 +22,9 @@ for mod in postfix dovecot; do
 	[ -f "$WS_BUILDDIR/modules/.libs/$mod.so" ] || skip "module $mod not built in $WS_BUILDDIR"
 done
 
-export PYTHONDONTWRITEBYTECODE=1
-exec sh "$here/sandbox.sh" /usr/bin/python3 -B "$here/$name.py"
+case $name in
+*/*) script=$(dirname "$here")/$name.py ;;
+*) script=$here/$name.py ;;
+esac
+export PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"
+exec sh "$here/sandbox.sh" /usr/bin/python3 -B "$script"
