@@ -7,12 +7,16 @@
 # Called by the tests/e2e/*.test wrappers from `make check`. A NAME with a
 # directory is relative to tests/: `e2e.sh stress/concurrency` runs
 # tests/stress/concurrency.py. Either way the script can `import tap, wslib`
-# (tests/e2e is on PYTHONPATH).
+# (tests/e2e is on PYTHONPATH). WS_SKIP_STRESS=1 skips tests/stress alone
+# (the sanitizer pass of scripts/test.sh: those tests run in the first).
 name=$1
 here=$(cd "$(dirname "$0")" && pwd)
 skip() { echo "1..0 # SKIP $*"; exit 0; }
 
 [ "${WS_SKIP_E2E-}" != 1 ] || skip "WS_SKIP_E2E=1"
+case $name in
+stress/*) [ "${WS_SKIP_STRESS-}" != 1 ] || skip "WS_SKIP_STRESS=1" ;;
+esac
 [ "$(id -u)" -eq 0 ] || skip "end-to-end tests need root"
 for tool in unshare ip mount /usr/bin/python3 /usr/sbin/postfix /usr/sbin/dovecot ${E2E_NEEDS-}; do
 	command -v "$tool" >/dev/null 2>&1 || skip "$tool is not installed"
