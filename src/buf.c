@@ -51,7 +51,7 @@ char *xasprintf(const char *fmt, ...)
 	return s;
 }
 
-static void buf_reserve(struct buf *b, size_t extra)
+void buf_reserve(struct buf *b, size_t extra)
 {
 	size_t need = b->len + extra + 1;
 

@@ -16,6 +16,8 @@ struct buf {
 };
 
 void buf_add(struct buf *b, const void *data, size_t len);
+/* Makes room for extra more bytes and the NUL after them. */
+void buf_reserve(struct buf *b, size_t extra);
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
