@@ -180,6 +180,8 @@ static int journal_write(struct txn *t, const struct buf *content, struct err *e
 		goto out;
 	}
 	if (!content) {
+		/* a process killed before its rename left the temp file */
+		unlinkat(dfd, tmp, 0);
 		if (unlinkat(dfd, base, 0) < 0 && errno != ENOENT)
 			goto ioerr;
 	} else {
