@@ -179,6 +179,8 @@ static int journal_write(struct txn *t, const struct buf *content, struct err *e
 		goto out;
 	}
 	if (!content) {
+		/* a process killed before its rename left the temp file */
+		unlinkat(dfd, tmp, 0);
 		if (unlinkat(dfd, base, 0) < 0 && errno != ENOENT)
 			goto ioerr;
 	} else {
@@ -311,6 +313,27 @@ static const char *field_or_null(const char *s)
 	return strcmp(s, "-") == 0 ? NULL : s;
 }
 
+/* Removes the journal's temp file a process killed before its first
+ * rename left behind (no journal: nothing had changed yet). */
+static void journal_drop_tmp(struct txn *t)
+{
+	char *dir, *base, *tmp;
+	struct err ignore;
+	int dfd;
+
+	if (fs_split(t->journal, &dir, &base, &ignore) < 0)
+		return;
+	tmp = xasprintf(".%s.tmp", base);
+	dfd = undo_open(t, dir);
+	if (dfd >= 0) {
+		unlinkat(dfd, tmp, 0);
+		close(dfd);
+	}
+	free(dir);
+	free(base);
+	free(tmp);
+}
+
 /* Reads the journal of an interrupted commit and finishes it: before the
  * commit point roll back, after it drop the backups. */
 static int txn_recover(struct txn *t, struct err *e)
@@ -322,6 +345,8 @@ static int txn_recover(struct txn *t, struct err *e)
 
 	if (r != 0) {
 		buf_free(&j);
+		if (r > 0)
+			journal_drop_tmp(t);
 		return r < 0 ? -1 : 0;
 	}
 	log_msg(WEBSTACK_LOG_WARNING,
