@@ -223,6 +223,11 @@ static int fill_settings(struct mail_session *s, enum mail_mode mode,
 
 /* ---- the directory ------------------------------------------------------ */
 
+static int cmp_domain(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static int load_directory(struct mail_session *s)
 {
 	struct dir_sink sink;
@@ -238,6 +243,11 @@ static int load_directory(struct mail_session *s)
 		return -1;
 	if (maildkim_load(s) < 0)
 		return -1;
+	for (size_t i = 0; i < s->dir.domains.n; i++)
+		strv_add(&s->loaded_domains, s->dir.domains.v[i]);
+	if (s->loaded_domains.n)
+		qsort(s->loaded_domains.v, s->loaded_domains.n, sizeof(char *),
+		      cmp_domain);
 	for (size_t i = 0; i < s->dir.n_accounts; i++)
 		if (!dir_has_domain(&s->dir, s->dir.accounts[i].domain))
 			log_msg(WEBSTACK_LOG_WARNING,
@@ -271,12 +281,20 @@ int mail_publish(struct mail_session *s, int removing)
 
 	dir_view(&s->dir, &view);
 	if (removing) {
-		r = mta_ops(s)->publish(state(s->mta), &s->mail, &view, &msg);
-		if (ctx_op_result(s->c, s->mta, "publish", r, msg) < 0)
-			return -1;
 		/* Postfix reads the compiled maps, which postmap writes after a
 		 * commit: commit the mta role's part first, so Postfix refuses
-		 * the address at RCPT time before Dovecot forgets it. */
+		 * the address at RCPT time before Dovecot forgets it. It keeps
+		 * every domain it had until the second commit: a kill between
+		 * the two leaves no account in a domain that is gone, only maps
+		 * that `mail check --repair` rebuilds, and the command run again
+		 * finishes the job. */
+		struct webstack_directory first = view;
+
+		first.domains = (const char *const *)s->loaded_domains.v;
+		first.n_domains = s->loaded_domains.n;
+		r = mta_ops(s)->publish(state(s->mta), &s->mail, &first, &msg);
+		if (ctx_op_result(s->c, s->mta, "publish", r, msg) < 0)
+			return -1;
 		if (!s->c->opt[OPT_DRY_RUN]) {
 			if (ctx_commit(s->c) < 0)
 				return -1;
@@ -286,11 +304,9 @@ int mail_publish(struct mail_session *s, int removing)
 	r = imap_ops(s)->publish(state(s->imap), &s->mail, &view, &msg);
 	if (ctx_op_result(s->c, s->imap, "publish", r, msg) < 0)
 		return -1;
-	if (!removing) {
-		r = mta_ops(s)->publish(state(s->mta), &s->mail, &view, &msg);
-		if (ctx_op_result(s->c, s->mta, "publish", r, msg) < 0)
-			return -1;
-	}
+	r = mta_ops(s)->publish(state(s->mta), &s->mail, &view, &msg);
+	if (ctx_op_result(s->c, s->mta, "publish", r, msg) < 0)
+		return -1;
 	for (size_t i = 0; i < s->n_filters; i++) {
 		struct mail_filter *f = &s->filters[i];
 
@@ -357,6 +373,7 @@ void mail_close(struct mail_session *s)
 	free(s->retired);
 	strv_free(&s->milters);
 	strv_free(&s->public_addresses);
+	strv_free(&s->loaded_domains);
 	free(s->hostname);
 	memset(s, 0, sizeof(*s));
 }

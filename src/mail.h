@@ -56,6 +56,7 @@ struct mail_session {
 	struct strv public_addresses;
 	struct webstack_mail mail;	/* strings below or in the config */
 	struct directory dir;
+	struct strv loaded_domains;	/* the domains as loaded, sorted */
 	char *hostname;
 	int vmail_missing;		/* MAIL_SETUP: setup creates it */
 };

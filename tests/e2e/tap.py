@@ -32,18 +32,6 @@ def eq(got, want, desc):
     return ok(got == want, desc, "%r, wanted %r" % (got, want))
 
 
-def todo(cond, desc, reason, got=None):
-    """A test point for a known failure: "not ok ... # TODO reason" does not
-    fail the test (and "ok ... # TODO" says the failure is gone)."""
-    global count
-    count += 1
-    print(("ok %d - %s # TODO %s" if cond else "not ok %d - %s # TODO %s") % (
-        count, desc, reason))
-    if not cond and got is not None:
-        diag("got: " + str(got))
-    return bool(cond)
-
-
 def skip(desc, reason):
     global count
     count += 1
