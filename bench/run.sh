@@ -53,5 +53,7 @@ else
 fi
 part delivery-reference delivery.py reference
 part delivery-webstack delivery.py webstack
+# The reference once more: the machine's load may have changed meanwhile.
+part delivery-reference-after delivery.py reference after
 echo
 /usr/bin/python3 -B "$here/report.py" "$BENCH_OUT"
