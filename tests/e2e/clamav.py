@@ -13,7 +13,6 @@ import json
 import os
 import smtplib
 import subprocess
-import tempfile
 import uuid
 
 import tap
@@ -24,25 +23,7 @@ ALICE = ("alice@example.com", "alice-pw-123")
 BOB = ("bob@example.com", "bob-pw-123")
 EICAR = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*")
 SIGNATURE = "Webstack.Test.EICAR.UNOFFICIAL"
-DB = "/var/lib/clamav"
 PIDS = ("/run/clamav/clamd.pid", "/run/clamav/webstack-clamav-milter.pid")
-
-
-def make_database():
-    """A versioned database (daily.cud, built offline, unsigned) that knows
-    EICAR by its MD5, so clamd reports a version and a date."""
-    d = tempfile.mkdtemp()
-    with open(os.path.join(d, "daily.hdb"), "w") as f:
-        f.write("44d88612fea8a8f36de82e1278abb02f:68:Webstack.Test.EICAR\n")
-    with open(os.path.join(d, "COPYING"), "w") as f:
-        f.write("test data of webstack\n")
-    r = subprocess.run(["sigtool", "--build=daily.cud", "--unsigned",
-                        "--cvd-version=27000"], cwd=d, input="webstack\n",
-                       capture_output=True, text=True)
-    ok(r.returncode == 0, "sigtool builds a test database", r.stdout + r.stderr)
-    os.makedirs(DB, exist_ok=True)
-    subprocess.run(["install", "-o", "clamav", "-g", "clamav", "-m", "0644",
-                    os.path.join(d, "daily.cud"), DB], check=True)
 
 
 def mail_with(attachment, port=25, login=None, frm="someone@example.org"):
@@ -115,7 +96,7 @@ w.expect(0, "mail", "add", "domain", "example.com")
 w.expect(0, "mail", "add", "account", *ALICE)
 w.expect(0, "mail", "add", "account", *BOB)
 before = postconf_n()
-make_database()
+w.make_clamav_database()
 
 # ---- enabled -------------------------------------------------------------------------
 config('av = "clamav"\n')

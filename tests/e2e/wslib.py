@@ -15,6 +15,7 @@ import socket
 import ssl
 import stat
 import subprocess
+import tempfile
 import time
 import uuid
 
@@ -448,6 +449,24 @@ class ManageSieve:
             self.command("LOGOUT")
         finally:
             self.sock.close()
+
+
+def make_clamav_database(db="/var/lib/clamav"):
+    """A versioned ClamAV database (daily.cud, built offline, unsigned) that
+    knows the EICAR test file by its MD5 (as Webstack.Test.EICAR), so clamd
+    starts without a download and reports a version and a date."""
+    d = tempfile.mkdtemp()
+    with open(os.path.join(d, "daily.hdb"), "w") as f:
+        f.write("44d88612fea8a8f36de82e1278abb02f:68:Webstack.Test.EICAR\n")
+    with open(os.path.join(d, "COPYING"), "w") as f:
+        f.write("test data of webstack\n")
+    r = subprocess.run(["sigtool", "--build=daily.cud", "--unsigned",
+                        "--cvd-version=27000"], cwd=d, input="webstack\n",
+                       capture_output=True, text=True)
+    tap.ok(r.returncode == 0, "sigtool builds a test database", r.stdout + r.stderr)
+    os.makedirs(db, exist_ok=True)
+    subprocess.run(["install", "-o", "clamav", "-g", "clamav", "-m", "0644",
+                    os.path.join(d, "daily.cud"), db], check=True)
 
 
 def system_user(name, password):
