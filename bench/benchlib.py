@@ -84,6 +84,12 @@ def password(name):
     return "pw-%s-secret" % name
 
 
+def sleep_into_next_second(offset):
+    """Sleeps until offset seconds into the next wall-clock second."""
+    now = time.time()
+    time.sleep(int(now) + 1 + offset - now)
+
+
 def percentile(values, p):
     """Nearest-rank percentile (p in 0..100) of values."""
     s = sorted(values)
