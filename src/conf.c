@@ -200,22 +200,29 @@ static void blank(char *from, char *to)
 			*from = ' ';
 }
 
-/* From the opening quote at p to its closing quote (or the final NUL). */
+/* From the opening quote at p (" or ') to its closing quote, or the final
+ * NUL when it has none. */
 static char *skip_string(char *p)
 {
-	for (p++; *p && *p != '"'; p++)
+	char quote = *p;
+
+	for (p++; *p && *p != quote; p++)
 		if (*p == '\\' && p[1])
 			p++;
 	return p;
 }
 
-static void strip_comments(char *s)
+/* Blanks the comments; returns where a string that is never closed
+ * opens, or NULL. */
+static char *strip_comments(char *s)
 {
 	for (char *p = s; *p; p++) {
-		if (*p == '"') {
-			p = skip_string(p);
-			if (!*p)
-				break;
+		if (*p == '"' || *p == '\'') {
+			char *end = skip_string(p);
+
+			if (!*end)
+				return p;
+			p = end;
 		} else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
 			char *end = p + strcspn(p, "\n");
 
@@ -229,6 +236,7 @@ static void strip_comments(char *s)
 			p = end - 1;
 		}
 	}
+	return NULL;
 }
 
 /* Does the '{' at p open a list ("name = {...}")? */
@@ -247,7 +255,7 @@ static void strip_module_sections(char *s)
 	int depth = 0;
 
 	for (char *p = s; *p; p++) {
-		if (*p == '"') {
+		if (*p == '"' || *p == '\'') {
 			p = skip_string(p);
 			if (!*p)
 				break;
@@ -261,7 +269,7 @@ static void strip_module_sections(char *s)
 				int d = 1;
 
 				for (; *q && d; q++) {
-					if (*q == '"')
+					if (*q == '"' || *q == '\'')
 						q = skip_string(q);
 					if (!*q)
 						break;	/* unterminated: pass 2 reports it */
@@ -317,7 +325,7 @@ static char *read_config(const char *path, struct err *e)
 {
 	struct buf b = {0};
 	FILE *f = fopen(path, "re");
-	char chunk[4096];
+	char chunk[4096], *open;
 	size_t n;
 
 	if (!f) {
@@ -333,7 +341,20 @@ static char *read_config(const char *path, struct err *e)
 		buf_free(&b);
 		return NULL;
 	}
-	strip_comments(b.data);
+	/* libconfuse 3.3 accepts a string left open where a statement may
+	 * start, and its lexer then stays in the string: the next cfg_init()
+	 * aborts the process. Refuse it here. */
+	open = strip_comments(b.data);
+	if (open) {
+		int line = 1;
+
+		for (const char *p = b.data; p < open; p++)
+			line += *p == '\n';
+		err_set(e, EX_CONFIG, "%s:%d: a string opened with %c is never "
+			"closed", path, line, *open);
+		buf_free(&b);
+		return NULL;
+	}
 	return buf_steal(&b);
 }
 
