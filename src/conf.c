@@ -259,7 +259,9 @@ static void strip_module_sections(char *s)
 			p = skip_string(p);
 			if (!*p)
 				break;
-		} else if (*p == '{' && depth++ == 0 && !after_equals(stmt, p)) {
+		} else if (*p == '{' && depth++ == 0 && !after_equals(stmt, p) &&
+			   !(p > s && p[-1] == '$')) {
+			/* not a list, not libconfuse's "${ENV_VAR}": a section */
 			char *name = stmt + strspn(stmt, " \t\n;");
 			size_t len = strspn(name, "abcdefghijklmnopqrstuvwxyz"
 					    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
