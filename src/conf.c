@@ -247,22 +247,49 @@ static int after_equals(const char *stmt, const char *p)
 	return p > stmt && p[-1] == '=';
 }
 
+static int name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+/* Where the name of the section whose '{' is at brace begins: the word
+ * right before it, or before its title (title..title_end, the last string
+ * skipped). libconfuse needs no newline between statements, so it is not
+ * always the start of the statement ("a = b c {...}" is "a = b", then
+ * section c). Never before stmt. */
+static char *section_name(char *stmt, char *brace, char *title, char *title_end)
+{
+	char *p = brace;
+
+	while (p > stmt && strchr(" \t\n", p[-1]))
+		p--;
+	if (title && p == title_end + 1)
+		for (p = title; p > stmt && strchr(" \t\n", p[-1]);)
+			p--;
+	while (p > stmt && name_char(p[-1]))
+		p--;
+	return p;
+}
+
 /* Blanks every top-level "name [title] { ... }" whose name is not a core
  * section. Runs after strip_comments(). */
 static void strip_module_sections(char *s)
 {
 	char *stmt = s;	/* where the current top-level statement began */
+	char *title = NULL, *title_end = NULL;	/* the last string */
 	int depth = 0;
 
 	for (char *p = s; *p; p++) {
 		if (*p == '"' || *p == '\'') {
-			p = skip_string(p);
+			title = p;
+			p = title_end = skip_string(p);
 			if (!*p)
 				break;
 		} else if (*p == '{' && depth++ == 0 && !after_equals(stmt, p) &&
 			   !(p > s && p[-1] == '$')) {
 			/* not a list, not libconfuse's "${ENV_VAR}": a section */
-			char *name = stmt + strspn(stmt, " \t\n;");
+			char *name = section_name(stmt, p, title, title_end);
 			size_t len = strspn(name, "abcdefghijklmnopqrstuvwxyz"
 					    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
 
