@@ -22,8 +22,10 @@ libs="-lconfuse -lidn2 -lsodium -lcrypt -lssl -lcrypto -lltdl -lldns"
 # The core, the in-tree modules and the unit tests' host mock as archives:
 # a target links what it uses (the modules are linked in, never loaded).
 # An object is rebuilt when its source or any header is newer.
-newest_h=$(ls -t "$top"/src/*.h "$top"/include/webstack/*.h "$top"/modules/*/*.h \
-	"$top"/tests/unit/*.h | head -n 1)
+headers_newer() {
+	find "$top/src" "$top/include" "$top/modules" "$top/tests/unit" \
+		-name '*.h' -newer "$1" | grep -q .
+}
 archive() {
 	name=$1
 	shift
@@ -31,7 +33,7 @@ archive() {
 	for src; do
 		o=$out/$name/$(basename "$src" .c).o
 		# shellcheck disable=SC2086
-		[ "$o" -nt "$src" ] && [ "$o" -nt "$newest_h" ] ||
+		[ "$o" -nt "$src" ] && ! headers_newer "$o" ||
 			clang $cflags -fsanitize=fuzzer-no-link -c "$src" -o "$o" ||
 			exit 1
 	done
