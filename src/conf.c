@@ -200,22 +200,29 @@ static void blank(char *from, char *to)
 			*from = ' ';
 }
 
-/* From the opening quote at p to its closing quote (or the final NUL). */
+/* From the opening quote at p (" or ') to its closing quote, or the final
+ * NUL when it has none. */
 static char *skip_string(char *p)
 {
-	for (p++; *p && *p != '"'; p++)
+	char quote = *p;
+
+	for (p++; *p && *p != quote; p++)
 		if (*p == '\\' && p[1])
 			p++;
 	return p;
 }
 
-static void strip_comments(char *s)
+/* Blanks the comments; returns where a string that is never closed
+ * opens, or NULL. */
+static char *strip_comments(char *s)
 {
 	for (char *p = s; *p; p++) {
-		if (*p == '"') {
-			p = skip_string(p);
-			if (!*p)
-				break;
+		if (*p == '"' || *p == '\'') {
+			char *end = skip_string(p);
+
+			if (!*end)
+				return p;
+			p = end;
 		} else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
 			char *end = p + strcspn(p, "\n");
 
@@ -229,6 +236,7 @@ static void strip_comments(char *s)
 			p = end - 1;
 		}
 	}
+	return NULL;
 }
 
 /* Does the '{' at p open a list ("name = {...}")? */
@@ -239,20 +247,49 @@ static int after_equals(const char *stmt, const char *p)
 	return p > stmt && p[-1] == '=';
 }
 
+static int name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+/* Where the name of the section whose '{' is at brace begins: the word
+ * right before it, or before its title (title..title_end, the last string
+ * skipped). libconfuse needs no newline between statements, so it is not
+ * always the start of the statement ("a = b c {...}" is "a = b", then
+ * section c). Never before stmt. */
+static char *section_name(char *stmt, char *brace, char *title, char *title_end)
+{
+	char *p = brace;
+
+	while (p > stmt && strchr(" \t\n", p[-1]))
+		p--;
+	if (title && p == title_end + 1)
+		for (p = title; p > stmt && strchr(" \t\n", p[-1]);)
+			p--;
+	while (p > stmt && name_char(p[-1]))
+		p--;
+	return p;
+}
+
 /* Blanks every top-level "name [title] { ... }" whose name is not a core
  * section. Runs after strip_comments(). */
 static void strip_module_sections(char *s)
 {
 	char *stmt = s;	/* where the current top-level statement began */
+	char *title = NULL, *title_end = NULL;	/* the last string */
 	int depth = 0;
 
 	for (char *p = s; *p; p++) {
-		if (*p == '"') {
-			p = skip_string(p);
+		if (*p == '"' || *p == '\'') {
+			title = p;
+			p = title_end = skip_string(p);
 			if (!*p)
 				break;
-		} else if (*p == '{' && depth++ == 0 && !after_equals(stmt, p)) {
-			char *name = stmt + strspn(stmt, " \t\n;");
+		} else if (*p == '{' && depth++ == 0 && !after_equals(stmt, p) &&
+			   !(p > s && p[-1] == '$')) {
+			/* not a list, not libconfuse's "${ENV_VAR}": a section */
+			char *name = section_name(stmt, p, title, title_end);
 			size_t len = strspn(name, "abcdefghijklmnopqrstuvwxyz"
 					    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
 
@@ -261,7 +298,7 @@ static void strip_module_sections(char *s)
 				int d = 1;
 
 				for (; *q && d; q++) {
-					if (*q == '"')
+					if (*q == '"' || *q == '\'')
 						q = skip_string(q);
 					if (!*q)
 						break;	/* unterminated: pass 2 reports it */
@@ -317,7 +354,7 @@ static char *read_config(const char *path, struct err *e)
 {
 	struct buf b = {0};
 	FILE *f = fopen(path, "re");
-	char chunk[4096];
+	char chunk[4096], *open;
 	size_t n;
 
 	if (!f) {
@@ -333,7 +370,20 @@ static char *read_config(const char *path, struct err *e)
 		buf_free(&b);
 		return NULL;
 	}
-	strip_comments(b.data);
+	/* libconfuse 3.3 accepts a string left open where a statement may
+	 * start, and its lexer then stays in the string: the next cfg_init()
+	 * aborts the process. Refuse it here. */
+	open = strip_comments(b.data);
+	if (open) {
+		int line = 1;
+
+		for (const char *p = b.data; p < open; p++)
+			line += *p == '\n';
+		err_set(e, EX_CONFIG, "%s:%d: a string opened with %c is never "
+			"closed", path, line, *open);
+		buf_free(&b);
+		return NULL;
+	}
 	return buf_steal(&b);
 }
 

@@ -162,18 +162,23 @@ static int loader_validate(const char *name, const char *path,
 	return check_role_ops(name, d, ri, e);
 }
 
-/* Locates, checks, opens and validates; does not register the module. */
-static int loader_open(struct loader *ld, const char *name, struct module *m,
-		       struct err *e)
+/* A descriptor of ld->linked named name, or NULL. */
+static const struct webstack_module *loader_linked(struct loader *ld,
+						   const char *name)
+{
+	for (size_t i = 0; ld->linked && ld->linked[i]; i++)
+		if (ld->linked[i]->name && strcmp(ld->linked[i]->name, name) == 0)
+			return ld->linked[i];
+	return NULL;
+}
+
+/* Locates, checks and opens the module file; *d_r gets its descriptor,
+ * not yet validated. */
+static int loader_dlopen(struct loader *ld, const char *name, struct module *m,
+			 const struct webstack_module **d_r, struct err *e)
 {
 	lt_dladvise advise;
-	const struct webstack_module *d;
 
-	memset(m, 0, sizeof(*m));
-	if (!valid_module_name(name))
-		return err_set(e, EX_CONFIG,
-			       "'%s' is not a module name (a-z, 0-9 and '_', "
-			       "starting with a letter)", name);
 	m->path = loader_locate(ld, name);
 	if (!m->path) {
 		struct buf where = {0};
@@ -198,12 +203,32 @@ static int loader_open(struct loader *ld, const char *name, struct module *m,
 	if (!m->handle)
 		return err_set(e, EX_CONFIG, "cannot load module '%s' from %s: %s",
 			       name, m->path, lt_dlerror());
-	d = lt_dlsym(m->handle, "webstack_module");
-	if (!d)
+	*d_r = lt_dlsym(m->handle, "webstack_module");
+	if (!*d_r)
 		return err_set(e, EX_CONFIG,
 			       "'%s' is not a webstack module: it exports no "
 			       "%s_LTX_webstack_module (define it with "
 			       "WEBSTACK_MODULE_DEFINE)", m->path, name);
+	return 0;
+}
+
+/* Finds (linked in, else a file: checked and opened) and validates; does
+ * not register the module. */
+static int loader_open(struct loader *ld, const char *name, struct module *m,
+		       struct err *e)
+{
+	const struct webstack_module *d;
+
+	memset(m, 0, sizeof(*m));
+	if (!valid_module_name(name))
+		return err_set(e, EX_CONFIG,
+			       "'%s' is not a module name (a-z, 0-9 and '_', "
+			       "starting with a letter)", name);
+	d = loader_linked(ld, name);
+	if (d)
+		m->path = xstrdup("(linked in)");
+	else if (loader_dlopen(ld, name, m, &d, e) < 0)
+		return -1;
 	if (loader_validate(name, m->path, d, e) < 0)
 		return -1;
 	m->desc = d;

@@ -12,7 +12,14 @@
  * Ownership: the loader owns every struct module and the libltdl handles;
  * descriptors point into the loaded objects, which stay mapped until
  * loader_free() (modules are never unloaded before the process ends, except
- * by loader_free()). */
+ * by loader_free()).
+ *
+ * Linked descriptors: a program may set `linked` to descriptors linked into
+ * it; a name found there is used before the search path, validated like a
+ * module file's descriptor, and nothing is opened for it (path "(linked
+ * in)"; loader_scan() does not list them). webstack itself links none: the
+ * fuzz targets use it to run the config passes over the in-tree modules
+ * without dlopen(). */
 #ifndef WS_LOADER_H
 #define WS_LOADER_H
 
@@ -37,6 +44,8 @@ struct loader {
 	struct strv dirs;
 	struct module **mods;	/* loaded, in load order */
 	size_t n_mods;
+	/* NULL-terminated, borrowed; set after loader_init(). Usually NULL. */
+	const struct webstack_module *const *linked;
 };
 
 /* Initialises libltdl and records the search directories (copied). */

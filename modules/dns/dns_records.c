@@ -196,32 +196,41 @@ static int add_mta_sts(struct dns_state *st, struct dns_records *rec,
 	return add_txt(st, rec, owner, text, err_r);
 }
 
+/* A TXT "<prefix><report URIs>": the configured ones (a list of any
+ * length, so the text is allocated), else mailto:<local>@<domain>. */
+static int add_report_txt(struct dns_state *st, struct dns_records *rec,
+			  const char *owner, const char *prefix, const char *uris,
+			  const char *local, const char *domain, const char **err_r)
+{
+	char *text;
+	int r = *uris ? asprintf(&text, "%s%s", prefix, uris)
+		      : asprintf(&text, "%smailto:%s@%s", prefix, local, domain);
+
+	if (r < 0)
+		return dns_fail(st, err_r, ENOMEM, "out of memory");
+	r = add_txt(st, rec, owner, text, err_r);
+	free(text);
+	return r;
+}
+
 static int add_policies(struct dns_state *st, struct dns_records *rec,
 			const struct webstack_mail *mail, const char *domain,
 			const char **err_r)
 {
-	const char *dmarc = st->opt.dmarc_rua, *tlsrpt = st->opt.tls_rpt_rua;
-	char owner[300], text[1200];
+	char owner[300], prefix[64];
 	int r;
 
 	snprintf(owner, sizeof(owner), "_dmarc.%s.", domain);
-	if (*dmarc)
-		snprintf(text, sizeof(text), "v=DMARC1; p=%s; rua=%s",
-			 st->opt.dmarc_policy, dmarc);
-	else
-		snprintf(text, sizeof(text), "v=DMARC1; p=%s; rua=mailto:postmaster@%s",
-			 st->opt.dmarc_policy, domain);
-	r = add_txt(st, rec, owner, text, err_r);
+	snprintf(prefix, sizeof(prefix), "v=DMARC1; p=%s; rua=", st->opt.dmarc_policy);
+	r = add_report_txt(st, rec, owner, prefix, st->opt.dmarc_rua, "postmaster",
+			   domain, err_r);
 	if (r == 0)
 		r = add_mta_sts(st, rec, mail, domain, err_r);
 	if (r < 0)
 		return r;
 	snprintf(owner, sizeof(owner), "_smtp._tls.%s.", domain);
-	if (*tlsrpt)
-		snprintf(text, sizeof(text), "v=TLSRPTv1; rua=%s", tlsrpt);
-	else
-		snprintf(text, sizeof(text), "v=TLSRPTv1; rua=mailto:tlsrpt@%s", domain);
-	return add_txt(st, rec, owner, text, err_r);
+	return add_report_txt(st, rec, owner, "v=TLSRPTv1; rua=", st->opt.tls_rpt_rua,
+			      "tlsrpt", domain, err_r);
 }
 
 /* A service switched off gets "0 0 0 .": decidedly not available

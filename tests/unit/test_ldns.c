@@ -1,7 +1,7 @@
 /* The ldns module against the host mock: every record type rendered in the
  * zone, json and nsupdate formats, DKIM strings of at most 255 bytes,
- * unfilled A/AAAA and TLSA, disabled services, the TSIG key parser, the
- * server parser and the option checks. check() and push() need a server:
+ * report URI lists of any length, unfilled A/AAAA and TLSA, disabled
+ * services, the TSIG key parser, the server parser and the option checks. check() and push() need a server:
  * tests/e2e/dns.py runs them against Knot. */
 #include "config.h"
 
@@ -297,6 +297,38 @@ static void test_options(void **state)
 	assert_has(z, "\"v=TLSRPTv1; rua=https://reports.example.org/tls\"");
 	assert_has(z, ";   mode: enforce\n");
 	free(z);
+}
+
+/* Report URI lists have no length limit: the records hold them in full
+ * (the texts were cut at 1199 bytes). */
+static void test_long_report_uris(void **state)
+{
+	struct fx *f = *state;
+	struct webstack_mail m = mail_settings();
+	struct dns_records rec;
+	const char *msg = NULL;
+	char uris[1500];
+	size_t found = 0;
+
+	memset(uris, 'a', sizeof(uris) - 1);
+	memcpy(uris, "mailto:", 7);
+	memcpy(uris + sizeof(uris) - 13, "@example.org", 13);
+	f->st->opt.dmarc_rua = uris;
+	f->st->opt.tls_rpt_rua = uris;
+	assert_int_equal(dns_records_build(f->st, &m, &directory, "example.com", &rec,
+					   &msg), 0);
+	for (size_t i = 0; i < ldns_rr_list_rr_count(rec.rrs); i++) {
+		char *text = dns_txt_text(ldns_rr_list_rr(rec.rrs, i));
+		char *rua = text ? strstr(text, "rua=") : NULL;
+
+		if (rua) {
+			assert_string_equal(rua + 4, uris);
+			found++;
+		}
+		free(text);
+	}
+	assert_int_equal(found, 2);
+	dns_records_free(&rec);
 }
 
 /* ---- json ------------------------------------------------------------------ */
@@ -598,6 +630,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unfilled, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_disabled_service, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_options, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_long_report_uris, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_json, fx_setup, fx_teardown),
 		cmocka_unit_test(test_json_escape),
 		cmocka_unit_test_setup_teardown(test_nsupdate, fx_setup, fx_teardown),

@@ -1,6 +1,7 @@
 /* The loader against the fixture modules (tests/fixtures/mods): each broken
  * one is refused with its own message, good ones load, and the file checks
- * (mode, owner, symlink) refuse a module before it is opened. */
+ * (mode, owner, symlink) refuse a module before it is opened; a linked
+ * descriptor is found without a file and validated all the same. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -248,6 +249,39 @@ static void test_search_order(void **state)
 	remove_tree(dir);
 }
 
+/* A linked descriptor (here good_mta's, borrowed from a loaded copy) is
+ * found without a search directory and validated like a file's. */
+static void test_linked(void **state)
+{
+	const char *dirs[] = {mods_dir(), NULL};
+	struct loader disk, ld;
+	struct module *m, *lm;
+	struct webstack_module broken;
+	const struct webstack_module *linked[2] = {NULL, NULL};
+	struct err e = {0};
+
+	(void)state;
+	assert_int_equal(loader_init(&disk, dirs, &e), 0);
+	assert_int_equal(loader_load(&disk, "good_mta", WEBSTACK_ROLE_MTA, &m, &e), 0);
+	assert_int_equal(loader_init(&ld, NULL, &e), 0);
+	linked[0] = m->desc;
+	ld.linked = linked;
+	assert_int_equal(loader_load(&ld, "good_mta", WEBSTACK_ROLE_MTA, &lm, &e), 0);
+	assert_ptr_equal(lm->desc, m->desc);
+	assert_string_equal(lm->path, "(linked in)");
+	loader_free(&ld);
+
+	broken = *m->desc;
+	broken.abi_major = WEBSTACK_ABI_MAJOR + 1;
+	linked[0] = &broken;
+	assert_int_equal(loader_init(&ld, NULL, &e), 0);
+	ld.linked = linked;
+	assert_int_equal(loader_load(&ld, "good_mta", WEBSTACK_ROLE_MTA, NULL, &e), -1);
+	assert_non_null(strstr(e.msg, "was built for webstack module ABI"));
+	loader_free(&ld);
+	loader_free(&disk);
+}
+
 static void test_relative_dir_refused(void **state)
 {
 	const char *dirs[] = {"tests/fixtures", NULL};
@@ -278,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_foreign_owner),
 		cmocka_unit_test(test_symlink),
 		cmocka_unit_test(test_search_order),
+		cmocka_unit_test(test_linked),
 		cmocka_unit_test(test_relative_dir_refused),
 	};
 
