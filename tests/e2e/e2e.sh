@@ -7,7 +7,8 @@
 # Called by the tests/e2e/*.test wrappers from `make check`. A NAME with a
 # directory is relative to tests/: `e2e.sh stress/concurrency` runs
 # tests/stress/concurrency.py. Either way the script can `import tap, wslib`
-# (tests/e2e is on PYTHONPATH). WS_SKIP_STRESS=1 skips tests/stress alone
+# (from its own directory, or tests/e2e on PYTHONPATH).
+# WS_SKIP_STRESS=1 skips tests/stress alone
 # (the sanitizer pass of scripts/test.sh: those tests run in the first).
 name=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,9 +27,15 @@ for mod in postfix dovecot; do
 	[ -f "$WS_BUILDDIR/modules/.libs/$mod.so" ] || skip "module $mod not built in $WS_BUILDDIR"
 done
 
+# Only scripts outside tests/e2e get it on PYTHONPATH: the variable reaches
+# every Python the test starts, where tests/e2e/dns.py would shadow
+# dnspython's "dns" (dkimpy's verifier imports it).
+export PYTHONDONTWRITEBYTECODE=1
 case $name in
-*/*) script=$(dirname "$here")/$name.py ;;
+*/*)
+	script=$(dirname "$here")/$name.py
+	export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"
+	;;
 *) script=$here/$name.py ;;
 esac
-export PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"
 exec sh "$here/sandbox.sh" /usr/bin/python3 -B "$script"
