@@ -321,11 +321,6 @@ void dir_dkim_mark_signing(struct directory *d)
 
 /* ---- the view for modules ---------------------------------------------- */
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int cmp_account(const void *a, const void *b)
 {
 	return strcmp(((const struct dir_account *)a)->address,
@@ -349,8 +344,7 @@ static int cmp_alias(const void *a, const void *b)
 void dir_view(struct directory *d, struct webstack_directory *view)
 {
 	dir_reordered(d);
-	if (d->domains.n)
-		qsort(d->domains.v, d->domains.n, sizeof(char *), cmp_str);
+	strv_sort(&d->domains);
 	if (d->n_accounts)
 		qsort(d->accounts, d->n_accounts, sizeof(*d->accounts), cmp_account);
 	if (d->n_aliases)

@@ -223,11 +223,6 @@ static int fill_settings(struct mail_session *s, enum mail_mode mode,
 
 /* ---- the directory ------------------------------------------------------ */
 
-static int cmp_domain(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int load_directory(struct mail_session *s)
 {
 	struct dir_sink sink;
@@ -245,9 +240,7 @@ static int load_directory(struct mail_session *s)
 		return -1;
 	for (size_t i = 0; i < s->dir.domains.n; i++)
 		strv_add(&s->loaded_domains, s->dir.domains.v[i]);
-	if (s->loaded_domains.n)
-		qsort(s->loaded_domains.v, s->loaded_domains.n, sizeof(char *),
-		      cmp_domain);
+	strv_sort(&s->loaded_domains);
 	for (size_t i = 0; i < s->dir.n_accounts; i++)
 		if (!dir_has_domain(&s->dir, s->dir.accounts[i].domain))
 			log_msg(WEBSTACK_LOG_WARNING,

@@ -21,6 +21,17 @@ void strv_add(struct strv *sv, const char *s)
 	strv_take(sv, xstrdup(s));
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void strv_sort(struct strv *sv)
+{
+	if (sv->n)
+		qsort(sv->v, sv->n, sizeof(*sv->v), cmp_str);
+}
+
 int strv_contains(const struct strv *sv, const char *s)
 {
 	for (size_t i = 0; i < sv->n; i++)

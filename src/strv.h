@@ -15,6 +15,8 @@ void strv_add(struct strv *sv, const char *s);
 /* Appends s itself; the strv takes ownership. */
 void strv_take(struct strv *sv, char *s);
 int strv_contains(const struct strv *sv, const char *s);
+/* Sorts by strcmp(). */
+void strv_sort(struct strv *sv);
 void strv_free(struct strv *sv);
 
 #endif

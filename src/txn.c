@@ -164,6 +164,12 @@ static void journal_render(struct txn *t, char state, struct buf *b)
 	}
 }
 
+/* The journal's temp file, beside it: ".<base>.tmp". */
+static char *journal_tmp(const char *base)
+{
+	return xasprintf(".%s.tmp", base);
+}
+
 /* Atomically replaces the journal with content (or removes it when NULL). */
 static int journal_write(struct txn *t, const struct buf *content, struct err *e)
 {
@@ -172,7 +178,7 @@ static int journal_write(struct txn *t, const struct buf *content, struct err *e
 
 	if (fs_split(t->journal, &dir, &base, e) < 0)
 		return -1;
-	tmp = xasprintf(".%s.tmp", base);
+	tmp = journal_tmp(base);
 	dfd = fs_open_dir(t->root, dir, NULL, e);
 	if (dfd < 0) {
 		err_set(e, EX_IOERR, "cannot open the journal directory '%s'", dir);
@@ -323,7 +329,7 @@ static void journal_drop_tmp(struct txn *t)
 
 	if (fs_split(t->journal, &dir, &base, &ignore) < 0)
 		return;
-	tmp = xasprintf(".%s.tmp", base);
+	tmp = journal_tmp(base);
 	dfd = undo_open(t, dir);
 	if (dfd >= 0) {
 		unlinkat(dfd, tmp, 0);
