@@ -28,6 +28,7 @@ void buf_free(struct buf *b);
 void buf_free_secret(struct buf *b);
 
 /* Out-of-memory: prints and exits EX_OSERR. */
+void xoom(void) __attribute__((noreturn));
 void *xmalloc(size_t n);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);

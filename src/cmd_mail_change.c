@@ -192,7 +192,7 @@ static int apply_passwd(struct mail_session *s, struct change *ch)
 
 	if (!a)
 		return no_account(s, ch->name);
-	dir_set_hash(a, ch->hash);
+	dir_set_hash(&s->dir, a, ch->hash);
 	return 0;
 }
 

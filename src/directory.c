@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "buf.h"
 #include "directory.h"
 #include "dkimkey.h"
@@ -91,22 +92,26 @@ void dir_add_account(struct directory *d, const char *address, const char *hash)
 	struct dir_account *a;
 	const char *at = strrchr(address, '@');
 
+	size_t len = strlen(address);
+
 	GROW(d->accounts, d->n_accounts, d->cap_accounts);
 	a = &d->accounts[d->n_accounts++];
-	a->address = xstrdup(address);
-	a->local = xstrdup(address);
+	/* "address\0local\0" in one piece: the domain is the address's tail. */
+	a->address = arena_alloc(&d->strings, 2 * len + 2);
+	memcpy(a->address, address, len + 1);
+	a->local = a->address + len + 1;
+	memcpy(a->local, address, (size_t)(at - address));
 	a->local[at - address] = '\0';
-	a->domain = xstrdup(at + 1);
-	a->hash = xstrdup(hash);
+	a->domain = a->address + (at - address) + 1;
+	a->hash = arena_strdup(&d->strings, hash);
 	name_index_added(&d->ix_accounts, d->accounts, sizeof(*d->accounts),
 			 d->n_accounts);
 }
 
-void dir_set_hash(struct dir_account *a, const char *hash)
+void dir_set_hash(struct directory *d, struct dir_account *a, const char *hash)
 {
 	explicit_bzero(a->hash, strlen(a->hash));
-	free(a->hash);
-	a->hash = xstrdup(hash);
+	a->hash = arena_strdup(&d->strings, hash);
 }
 
 void dir_add_alias_targets(struct directory *d, const char *address,
@@ -127,13 +132,10 @@ void dir_add_alias_targets(struct directory *d, const char *address,
 			strv_add(&al->targets, targets[i]);
 }
 
+/* The strings stay in the arena until dir_free(); the hash is wiped now. */
 static void account_free(struct dir_account *a)
 {
-	free(a->address);
-	free(a->local);
-	free(a->domain);
 	explicit_bzero(a->hash, strlen(a->hash));
-	free(a->hash);
 }
 
 static void alias_free(struct dir_alias *al)
@@ -201,7 +203,8 @@ void dir_del_account(struct directory *d, const char *address)
 	if (!a)
 		return;
 	account_free(a);
-	*a = d->accounts[--d->n_accounts];
+	/* Kept in order: dir_view() then need not sort. */
+	memmove(a, a + 1, (size_t)(d->accounts + --d->n_accounts - a) * sizeof(*a));
 	dir_reordered(d);
 }
 
@@ -212,7 +215,7 @@ void dir_del_alias(struct directory *d, const char *address)
 	if (!al)
 		return;
 	alias_free(al);
-	*al = d->aliases[--d->n_aliases];
+	memmove(al, al + 1, (size_t)(d->aliases + --d->n_aliases - al) * sizeof(*al));
 	dir_reordered(d);
 }
 
@@ -341,16 +344,54 @@ static int cmp_alias(const void *a, const void *b)
 		      ((const struct dir_alias *)b)->address);
 }
 
+/* The files are written sorted, so what a load fills usually is, but for
+ * the few entries a command appended: checking costs n comparisons, and
+ * moving each straggler into place beats a qsort's n log n (and the
+ * indexes would need a rebuild anyway). Returns 1 when anything moved. */
+#define FEW_STRAGGLERS 64
+
+static int sort_unless_sorted(void *base, size_t n, size_t size,
+			      int (*cmp)(const void *, const void *))
+{
+	char *p = base, tmp[64];
+	size_t sorted = 1;
+
+	while (sorted < n && cmp(p + (sorted - 1) * size, p + sorted * size) <= 0)
+		sorted++;
+	if (sorted >= n)
+		return 0;
+	if (n - sorted > FEW_STRAGGLERS || size > sizeof(tmp)) {
+		qsort(base, n, size, cmp);
+		return 1;
+	}
+	for (; sorted < n; sorted++) {
+		size_t lo = 0, hi = sorted;
+
+		while (lo < hi) {	/* the first element greater than it */
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (cmp(p + mid * size, p + sorted * size) <= 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		memcpy(tmp, p + sorted * size, size);
+		memmove(p + (lo + 1) * size, p + lo * size, (sorted - lo) * size);
+		memcpy(p + lo * size, tmp, size);
+	}
+	return 1;
+}
+
 void dir_view(struct directory *d, struct webstack_directory *view)
 {
-	dir_reordered(d);
 	strv_sort(&d->domains);
-	if (d->n_accounts)
-		qsort(d->accounts, d->n_accounts, sizeof(*d->accounts), cmp_account);
-	if (d->n_aliases)
-		qsort(d->aliases, d->n_aliases, sizeof(*d->aliases), cmp_alias);
-	if (d->n_dkim)
-		qsort(d->dkim, d->n_dkim, sizeof(*d->dkim), cmp_dkim);
+	name_index_stale(&d->ix_domains);
+	if (sort_unless_sorted(d->accounts, d->n_accounts, sizeof(*d->accounts),
+			       cmp_account))
+		name_index_stale(&d->ix_accounts);
+	if (sort_unless_sorted(d->aliases, d->n_aliases, sizeof(*d->aliases), cmp_alias))
+		name_index_stale(&d->ix_aliases);
+	sort_unless_sorted(d->dkim, d->n_dkim, sizeof(*d->dkim), cmp_dkim);
 	free(d->v_accounts);
 	free(d->v_aliases);
 	free(d->v_dkim);
@@ -409,6 +450,7 @@ void dir_free(struct directory *d)
 	name_index_free(&d->ix_domains);
 	name_index_free(&d->ix_accounts);
 	name_index_free(&d->ix_aliases);
+	arena_free(&d->strings);
 	memset(d, 0, sizeof(*d));
 }
 

@@ -15,12 +15,15 @@
 
 #include <webstack/mail.h>
 
+#include "arena.h"
 #include "dkimkey.h"
 #include "err.h"
 #include "nameindex.h"
 #include "strv.h"
 
-/* The address comes first in both: nameindex.h indexes by it. */
+/* The address comes first in both: nameindex.h indexes by it. An
+ * account's strings live in the directory's arena; local and domain point
+ * into the address's piece of it. */
 struct dir_account {
 	char *address, *local, *domain, *hash;
 };
@@ -53,6 +56,7 @@ struct directory {
 
 	/* Lookups by name (private to directory.c). */
 	struct name_index ix_domains, ix_accounts, ix_aliases;
+	struct arena strings;	/* the accounts' strings */
 };
 
 /* A sink that fills dir; e receives the reason an entry was refused. */
@@ -92,8 +96,8 @@ void dir_prune_targets(struct directory *d,
 int dir_target_is(const char *target, const void *address);
 int dir_target_in(const char *target, const void *domain);
 
-/* Replaces the hash of an existing account. */
-void dir_set_hash(struct dir_account *a, const char *hash);
+/* Replaces the hash of an existing account of d (the old one is wiped). */
+void dir_set_hash(struct directory *d, struct dir_account *a, const char *hash);
 
 /* DKIM keys (dkimkey.h): adding copies the strings, the selector must be
  * one dkimkey_parse_selector() takes; the signing flags are set per domain

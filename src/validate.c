@@ -97,13 +97,13 @@ static const char *idn2_why(int rc)
 }
 
 /* The rules on the normalised (lowercase, A-label) name d, one label at a
- * time; messages quote the input, shown as s. */
-static int check_labels(const char *d, const char *s, struct err *e)
+ * time; messages quote the input in. */
+static int check_labels(const char *d, const char *in, struct err *e)
 {
 	const char *label = d, *end;
 	size_t n, nlabels = 0, i;
 	int numeric;
-	char cb[8];
+	char s[SHOW_MAX * 4 + 4], cb[8];
 
 	for (;;) {
 		end = strchr(label, '.');
@@ -111,37 +111,37 @@ static int check_labels(const char *d, const char *s, struct err *e)
 		nlabels++;
 		if (end && !end[1])
 			return err_set(e, EX_DATAERR, "domain '%s': ends with a "
-				       "dot: write the name without it", s);
+				       "dot: write the name without it", show(in, s));
 		if (n == 0)
 			return err_set(e, EX_DATAERR, "domain '%s': has an empty "
-				       "label", s);
+				       "label", show(in, s));
 		if (n > 63)
 			return err_set(e, EX_DATAERR, "domain '%s': a label is "
-				       "%zu bytes long, the limit is 63", s, n);
+				       "%zu bytes long, the limit is 63", show(in, s), n);
 		numeric = 1;
 		for (i = 0; i < n; i++) {
 			if (!is_lower_alnum(label[i]) && label[i] != '-')
 				return err_set(e, EX_DATAERR, "domain '%s': a "
 					       "label may hold only a-z, 0-9 and "
-					       "'-', not %s", s,
+					       "'-', not %s", show(in, s),
 					       show_char(label[i], cb));
 			if (label[i] < '0' || label[i] > '9')
 				numeric = 0;
 		}
 		if (label[0] == '-' || label[n - 1] == '-')
 			return err_set(e, EX_DATAERR, "domain '%s': a label may "
-				       "not start or end with '-'", s);
+				       "not start or end with '-'", show(in, s));
 		/* RFC 5891 4.2.3.1: "??--" is reserved for IDNA prefixes. */
 		if (n >= 4 && label[2] == '-' && label[3] == '-') {
 			if (strncmp(label, "xn", 2) != 0)
 				return err_set(e, EX_DATAERR, "domain '%s': label "
 					       "'%.*s': '--' in positions 3-4 is "
-					       "reserved for 'xn--' A-labels", s,
+					       "reserved for 'xn--' A-labels", show(in, s),
 					       (int)n, label);
 			if (!alabel_ok(label, n))
 				return err_set(e, EX_DATAERR, "domain '%s': label "
 					       "'%.*s' is not a valid IDNA A-label",
-					       s, (int)n, label);
+					       show(in, s), (int)n, label);
 		}
 		if (!end)
 			break;
@@ -149,15 +149,15 @@ static int check_labels(const char *d, const char *s, struct err *e)
 	}
 	if (nlabels < 2)
 		return err_set(e, EX_DATAERR, "domain '%s': needs at least two "
-			       "labels, like example.com", s);
+			       "labels, like example.com", show(in, s));
 	/* RFC 3696 2: an all-numeric TLD would make it an IPv4 address. */
 	if (numeric)
 		return err_set(e, EX_DATAERR, "domain '%s': the last label may "
-			       "not be all digits", s);
+			       "not be all digits", show(in, s));
 	/* Postfix must never see this host's own name as a virtual domain. */
 	if (strcmp(label, "localhost") == 0)
 		return err_set(e, EX_DATAERR, "domain '%s': localhost is this "
-			       "host, not a mail domain", s);
+			       "host, not a mail domain", show(in, s));
 	return 0;
 }
 
@@ -170,16 +170,15 @@ int validate_domain(const char *in, char *out, size_t outsz, struct err *e)
 
 	if (outsz <= VALIDATE_DOMAIN_MAX)
 		return err_set(e, EX_SOFTWARE, "domain buffer too small");
-	show(in, s);
 	if (len == 0)
 		return err_set(e, EX_DATAERR, "domain '': is empty");
 	/* The domain becomes a directory name. */
 	if (strcmp(in, ".") == 0 || strcmp(in, "..") == 0)
 		return err_set(e, EX_DATAERR, "domain '%s': is a directory "
-			       "name, not a domain", s);
+			       "name, not a domain", show(in, s));
 	if (in[0] == '[')
 		return err_set(e, EX_DATAERR, "domain '%s': address literals "
-			       "are not accepted, give a domain name", s);
+			       "are not accepted, give a domain name", show(in, s));
 	/* ASCII outside LDH and '.' is named here, before idn2 could pass it
 	 * through or fail on it with a vaguer message. */
 	for (i = 0; i < len; i++) {
@@ -189,12 +188,12 @@ int validate_domain(const char *in, char *out, size_t outsz, struct err *e)
 			ascii = 0;
 		else if (!is_lower_alnum(ascii_lower(c)) && c != '-' && c != '.')
 			return err_set(e, EX_DATAERR, "domain '%s': a label may "
-				       "hold only a-z, 0-9 and '-', not %s", s,
+				       "hold only a-z, 0-9 and '-', not %s", show(in, s),
 				       show_char(c, cb));
 	}
 	if (len > (ascii ? VALIDATE_DOMAIN_MAX : DOMAIN_IN_MAX))
 		return err_set(e, EX_DATAERR, "domain '%s': is %zu bytes long, "
-			       "the limit is %d", s, len, VALIDATE_DOMAIN_MAX);
+			       "the limit is %d", show(in, s), len, VALIDATE_DOMAIN_MAX);
 	if (ascii) {
 		for (i = 0; i <= len; i++)
 			d[i] = ascii_lower(in[i]);
@@ -209,13 +208,13 @@ int validate_domain(const char *in, char *out, size_t outsz, struct err *e)
 		}
 		if (rc != IDN2_OK)
 			return err_set(e, EX_DATAERR, "domain '%s': is not a valid "
-				       "internationalised name: %s", s,
+				       "internationalised name: %s", show(in, s),
 				       idn2_why(rc));
 		len = strlen(a);
 		memcpy(d, a, len + 1);
 		idn2_free(a);
 	}
-	if (check_labels(d, s, e) < 0)
+	if (check_labels(d, in, e) < 0)
 		return -1;
 	memcpy(out, d, len + 1);
 	return 0;
@@ -230,7 +229,6 @@ static int check_address(const char *in, char *out, size_t outsz,
 
 	if (outsz <= VALIDATE_ADDRESS_MAX)
 		return err_set(e, EX_SOFTWARE, "address buffer too small");
-	show(in, s);
 	if (!*in)
 		return err_set(e, EX_DATAERR, "address '': is empty");
 	/* The local part reaches passwd-file fields, map keys and paths:
@@ -242,37 +240,37 @@ static int check_address(const char *in, char *out, size_t outsz,
 		    !(c && strchr(extra, c)))
 			return err_set(e, EX_DATAERR, "address '%s': the local "
 				       "part may hold only a-z, 0-9, '.', '_'%s "
-				       "'-'%s, not %s", s, *extra ? "," : " and",
+				       "'-'%s, not %s", show(in, s), *extra ? "," : " and",
 				       *extra ? ", '+' and '='" : "",
 				       show_char(in[n], cb));
 	}
 	if (!in[n])
-		return err_set(e, EX_DATAERR, "address '%s': has no '@'", s);
+		return err_set(e, EX_DATAERR, "address '%s': has no '@'", show(in, s));
 	if (strchr(in + n + 1, '@'))
 		return err_set(e, EX_DATAERR, "address '%s': has more than one "
-			       "'@'", s);
+			       "'@'", show(in, s));
 	if (n == 0)
 		return err_set(e, EX_DATAERR, "address '%s': the local part "
-			       "before '@' is empty", s);
+			       "before '@' is empty", show(in, s));
 	if (n > VALIDATE_LOCAL_MAX)
 		return err_set(e, EX_DATAERR, "address '%s': the local part is "
-			       "%zu bytes long, the limit is %d", s, n,
+			       "%zu bytes long, the limit is %d", show(in, s), n,
 			       VALIDATE_LOCAL_MAX);
 	/* Leading '.' or '-' makes hidden files and options; '..' walks up. */
 	if (!is_lower_alnum(ascii_lower(in[0])) ||
 	    !is_lower_alnum(ascii_lower(in[n - 1])))
 		return err_set(e, EX_DATAERR, "address '%s': the local part must "
-			       "start and end with a letter or digit", s);
+			       "start and end with a letter or digit", show(in, s));
 	for (i = 1; i < n; i++)
 		if (in[i - 1] == '.' && in[i] == '.')
 			return err_set(e, EX_DATAERR, "address '%s': the local "
-				       "part may not contain '..'", s);
+				       "part may not contain '..'", show(in, s));
 	if (validate_domain(in + n + 1, d, sizeof(d), e) < 0)
-		return err_prefix(e, "address '%s'", s);
+		return err_prefix(e, "address '%s'", show(in, s));
 	dlen = strlen(d);
 	if (n + 1 + dlen > VALIDATE_ADDRESS_MAX)
 		return err_set(e, EX_DATAERR, "address '%s': is %zu bytes long, "
-			       "the limit is %d", s, n + 1 + dlen,
+			       "the limit is %d", show(in, s), n + 1 + dlen,
 			       VALIDATE_ADDRESS_MAX);
 	for (i = 0; i < n; i++)
 		out[i] = ascii_lower(in[i]);

@@ -80,6 +80,7 @@ struct webstack_dkim_key {
 	int signing;		/* 1: signs new mail */
 };
 
+/* Every list is sorted by name (strcmp: domain, address), each name once. */
 struct webstack_directory {
 	const char *const *domains;
 	size_t n_domains;

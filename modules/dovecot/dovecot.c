@@ -5,6 +5,7 @@
  * virtual accounts of the passwd-file /etc/dovecot/users as its only users.
  * webstack owns /etc/dovecot/dovecot.conf and /etc/dovecot/users whole. */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,14 +187,23 @@ static int render_users(struct dovecot *d, const struct webstack_mail *mail,
 			const char **err_r)
 {
 	const struct webstack_account **v;
-	int r = 0;
+	char middle[PATH_MAX + 64];
+	int unsorted = 0, r = 0;
 
+	if (dv_users_middle(middle, sizeof(middle), mail) < 0)
+		return ws_fail(&d->msg, err_r, -EINVAL, "mail_root is too long for %s",
+				 DV_USERS_PATH);
 	v = malloc((dir->n_accounts ? dir->n_accounts : 1) * sizeof(*v));
 	if (!v)
 		return oom(d, err_r);
-	for (size_t i = 0; i < dir->n_accounts; i++)
+	for (size_t i = 0; i < dir->n_accounts; i++) {
 		v[i] = &dir->accounts[i];
-	qsort(v, dir->n_accounts, sizeof(*v), account_cmp);
+		/* The host hands them sorted (webstack/mail.h); sort otherwise. */
+		if (i > 0 && account_cmp(&v[i - 1], &v[i]) > 0)
+			unsorted = 1;
+	}
+	if (unsorted)
+		qsort(v, dir->n_accounts, sizeof(*v), account_cmp);
 	for (size_t i = 0; i < dir->n_accounts && r == 0; i++) {
 		const char *problem = dv_account_problem(v[i]);
 
@@ -204,7 +214,7 @@ static int render_users(struct dovecot *d, const struct webstack_mail *mail,
 				      "not written", v[i]->address, problem,
 				      DV_USERS_PATH);
 		else
-			dv_users_line(b, v[i], mail);
+			dv_users_line(b, v[i], middle);
 	}
 	free(v);
 	if (r == 0 && mbuf_failed(b))
@@ -219,8 +229,10 @@ static int sync_changed(struct dovecot *d, const char *old, size_t old_len,
 			const struct webstack_file *f, const char **err_r)
 {
 	struct dv_entry *a = NULL, *b = NULL;
-	size_t na = 0, nb = 0, n;
-	const char **users = NULL, *probe, *msg;
+	size_t na = 0, nb = 0, n = 0;
+	const struct dv_entry **changed = NULL, *probe;
+	char **users = NULL, *probe_name = NULL;
+	const char *msg;
 	char *socket_path = NULL;
 	struct dv_sync *sync = NULL;
 	unsigned lineno = 0;
@@ -229,22 +241,32 @@ static int sync_changed(struct dovecot *d, const char *old, size_t old_len,
 	r = dv_users_read(old ? old : "", old_len, &a, &na, &lineno, &msg);
 	if (r != 0)
 		return users_error(d, err_r, r, lineno, msg);
-	r = dv_users_read(f->data, f->len, &b, &nb, &lineno, &msg);
+	r = dv_users_split(f->data, f->len, &b, &nb, &lineno, &msg);
 	if (r != 0) {
 		r = ws_fail(&d->msg, err_r, r, "rendered an unreadable %s, "
 			      "line %u: %s", DV_USERS_PATH, lineno, msg);
 		goto out;
 	}
-	users = malloc((na + nb + 1) * sizeof(*users));
+	changed = malloc((na + nb + 1) * sizeof(*changed));
 	socket_path = d->h->path(d->h, DV_AUTH_MASTER);
-	if (!users || !socket_path) {
+	if (!changed || !socket_path) {
 		r = oom(d, err_r);
 		goto out;
 	}
-	n = dv_users_changed(a, na, b, nb, users, &probe, &added);
+	n = dv_users_changed(a, na, b, nb, changed, &probe, &added);
 	if (n == 0)
 		goto out;
-	sync = dv_sync_new(socket_path, users, n, probe, added);
+	users = calloc(n, sizeof(*users));
+	if (!users || (probe && !(probe_name = strndup(probe->user, probe->user_len)))) {
+		r = oom(d, err_r);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!(users[i] = strndup(changed[i]->user, changed[i]->user_len))) {
+			r = oom(d, err_r);
+			goto out;
+		}
+	sync = dv_sync_new(socket_path, (const char *const *)users, n, probe_name, added);
 	if (!sync) {
 		r = oom(d, err_r);
 		goto out;
@@ -256,10 +278,14 @@ static int sync_changed(struct dovecot *d, const char *old, size_t old_len,
 		r = ws_fail(&d->msg, err_r, r, "cannot queue the wait for Dovecot: "
 			      "%s", msg);
 out:
+	for (size_t i = 0; users && i < n; i++)
+		free(users[i]);
 	free(users);
+	free(changed);
+	free(probe_name);
 	free(socket_path);
-	dv_entries_free(a, na);
-	dv_entries_free(b, nb);
+	free(a);
+	free(b);
 	return r;
 }
 

@@ -1,8 +1,10 @@
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dovecot_users.h"
+#include "msort.h"
 
 struct parse {
 	dv_user_fn *fn;
@@ -13,10 +15,11 @@ struct parse {
 
 static size_t count_char(const char *s, size_t n, char c)
 {
+	const char *end = s + n;
 	size_t k = 0;
 
-	for (size_t i = 0; i < n; i++)
-		k += s[i] == c;
+	for (; (s = memchr(s, c, (size_t)(end - s))); s++)
+		k++;
 	return k;
 }
 
@@ -53,7 +56,7 @@ static int parse_line(void *arg, const char *line, size_t n, unsigned lineno)
 	struct parse *p = arg;
 	struct dv_user_line u;
 	const char *problem;
-	char *copy;
+	char line_buf[512], *copy = line_buf;
 	size_t ulen;
 	int r;
 
@@ -67,17 +70,19 @@ static int parse_line(void *arg, const char *line, size_t n, unsigned lineno)
 		*p->err_r = problem;
 		return -EINVAL;
 	}
-	copy = strndup(line, n);
-	if (!copy) {
+	if (n >= sizeof(line_buf) && !(copy = malloc(n + 1))) {
 		*p->err_r = "out of memory";
 		return -ENOMEM;
 	}
+	memcpy(copy, line, n);
+	copy[n] = '\0';
 	split_fields(copy, &u);
 	ulen = strlen(u.field[0]);
 	u.rest = line + ulen + 1;
 	u.rest_len = n - ulen - 1;
 	r = p->fn(p->arg, &u, p->err_r);
-	free(copy);
+	if (copy != line_buf)
+		free(copy);
 	return r;
 }
 
@@ -92,96 +97,116 @@ int dv_users_parse(const char *text, size_t len, dv_user_fn *fn, void *arg,
 struct collect {
 	struct dv_entry *v;
 	size_t n, cap;
+	unsigned *lineno_r;
+	const char **err_r;
 };
 
-static int collect_entry(void *arg, const struct dv_user_line *u, const char **err_r)
+/* Only the split at the first ':' (lineno is 0 for a line dv_users_parse()
+ * already checked). */
+static int collect_line(void *arg, const char *line, size_t n, unsigned lineno)
 {
 	struct collect *c = arg;
-	struct dv_entry *e;
+	const char *colon;
 
+	if (n == 0 || line[0] == '#')
+		return 0;
+	colon = memchr(line, ':', n);
+	if (!colon) {
+		*c->lineno_r = lineno;
+		*c->err_r = "the line has no ':'";
+		return -EINVAL;
+	}
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 64;
 		struct dv_entry *v = realloc(c->v, cap * sizeof(*v));
 
-		if (!v)
-			goto oom;
+		if (!v) {
+			*c->err_r = "out of memory";
+			return -ENOMEM;
+		}
 		c->v = v;
 		c->cap = cap;
 	}
-	e = &c->v[c->n];
-	e->user = strdup(u->field[0]);
-	e->rest = strndup(u->rest, u->rest_len);
-	if (!e->user || !e->rest) {
-		free(e->user);
-		free(e->rest);
-		goto oom;
-	}
-	c->n++;
+	c->v[c->n++] = (struct dv_entry){.user = line, .user_len = (size_t)(colon - line),
+					 .rest = colon + 1,
+					 .rest_len = n - (size_t)(colon - line) - 1};
 	return 0;
-oom:
-	*err_r = "out of memory";
-	return -ENOMEM;
 }
 
 static int entry_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct dv_entry *)a)->user,
-		      ((const struct dv_entry *)b)->user);
+	const struct dv_entry *x = a, *y = b;
+
+	return msort_slice_cmp(x->user, x->user_len, y->user, y->user_len);
+}
+
+/* A checked line, for dv_users_read(): the same split as collect_line(). */
+static int collect_checked(void *arg, const struct dv_user_line *u, const char **err_r)
+{
+	size_t ulen = strlen(u->field[0]);
+
+	(void)err_r;
+	return collect_line(arg, u->rest - ulen - 1, ulen + 1 + u->rest_len, 0);
+}
+
+static int finish(struct collect *c, int r, struct dv_entry **v_r, size_t *n_r)
+{
+	if (r != 0) {
+		free(c->v);
+		return r;
+	}
+	msort_unless_sorted(c->v, c->n, sizeof(*c->v), entry_cmp);
+	*v_r = c->v;
+	*n_r = c->n;
+	return 0;
 }
 
 int dv_users_read(const char *text, size_t len, struct dv_entry **v_r,
 		  size_t *n_r, unsigned *lineno_r, const char **err_r)
 {
-	struct collect c = {0};
-	int r = dv_users_parse(text, len, collect_entry, &c, lineno_r, err_r);
+	struct collect c = {.lineno_r = lineno_r, .err_r = err_r};
 
-	if (r != 0) {
-		dv_entries_free(c.v, c.n);
-		return r;
-	}
-	if (c.n)
-		qsort(c.v, c.n, sizeof(*c.v), entry_cmp);
-	*v_r = c.v;
-	*n_r = c.n;
-	return 0;
+	return finish(&c, dv_users_parse(text, len, collect_checked, &c, lineno_r, err_r),
+		      v_r, n_r);
 }
 
-void dv_entries_free(struct dv_entry *v, size_t n)
+int dv_users_split(const char *text, size_t len, struct dv_entry **v_r,
+		   size_t *n_r, unsigned *lineno_r, const char **err_r)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].user);
-		free(v[i].rest);
-	}
-	free(v);
+	struct collect c = {.lineno_r = lineno_r, .err_r = err_r};
+
+	return finish(&c, mbuf_each_line(text, len, collect_line, &c), v_r, n_r);
 }
 
-static void add_name(const char **out, size_t *n, const char *user)
+static void add_name(const struct dv_entry **out, size_t *n, const struct dv_entry *e)
 {
-	if (*n == 0 || strcmp(out[*n - 1], user) != 0)
-		out[(*n)++] = user;
+	if (*n == 0 || entry_cmp(out[*n - 1], e) != 0)
+		out[(*n)++] = e;
 }
 
 size_t dv_users_changed(const struct dv_entry *a, size_t na,
-			const struct dv_entry *b, size_t nb, const char **out,
-			const char **probe_r, int *probe_added_r)
+			const struct dv_entry *b, size_t nb,
+			const struct dv_entry **out, const struct dv_entry **probe_r,
+			int *probe_added_r)
 {
 	size_t i = 0, j = 0, n = 0;
 
 	*probe_r = NULL;
 	while (i < na || j < nb) {
-		int c = i == na ? 1 : j == nb ? -1 : strcmp(a[i].user, b[j].user);
+		int c = i == na ? 1 : j == nb ? -1 : entry_cmp(&a[i], &b[j]);
 
 		if (c != 0 && !*probe_r) {
-			*probe_r = c < 0 ? a[i].user : b[j].user;
+			*probe_r = c < 0 ? &a[i] : &b[j];
 			*probe_added_r = c > 0;
 		}
 		if (c < 0) {
-			add_name(out, &n, a[i++].user);
+			add_name(out, &n, &a[i++]);
 		} else if (c > 0) {
-			add_name(out, &n, b[j++].user);
+			add_name(out, &n, &b[j++]);
 		} else {
-			if (strcmp(a[i].rest, b[j].rest) != 0)
-				add_name(out, &n, a[i].user);
+			if (msort_slice_cmp(a[i].rest, a[i].rest_len, b[j].rest,
+					    b[j].rest_len) != 0)
+				add_name(out, &n, &a[i]);
 			i++;
 			j++;
 		}
@@ -190,12 +215,22 @@ size_t dv_users_changed(const struct dv_entry *a, size_t na,
 }
 
 /* Control characters cover the line breaks; ':' separates the fields. */
+static const unsigned char field_stop[256] = {
+	[1] = 1, [2] = 1, [3] = 1, [4] = 1, [5] = 1, [6] = 1, [7] = 1, [8] = 1,
+	[9] = 1, [10] = 1, [11] = 1, [12] = 1, [13] = 1, [14] = 1, [15] = 1,
+	[16] = 1, [17] = 1, [18] = 1, [19] = 1, [20] = 1, [21] = 1, [22] = 1,
+	[23] = 1, [24] = 1, [25] = 1, [26] = 1, [27] = 1, [28] = 1, [29] = 1,
+	[30] = 1, [31] = 1,
+	[0x7f] = 1, [':'] = 1,
+};
+
 static int field_ok(const char *s)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == ':')
-			return 0;
-	return 1;
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p && !field_stop[*p])
+		p++;
+	return *p == '\0';
 }
 
 /* local and domain become directories of the home path. */
@@ -222,10 +257,23 @@ const char *dv_account_problem(const struct webstack_account *a)
 	return NULL;
 }
 
-void dv_users_line(struct mbuf *b, const struct webstack_account *a,
-		   const struct webstack_mail *mail)
+int dv_users_middle(char *buf, size_t size, const struct webstack_mail *mail)
 {
-	mbuf_printf(b, "%s:%s:%lu:%lu::%s/%s/%s::\n", a->address, a->password_hash,
-		    (unsigned long)mail->vmail_uid, (unsigned long)mail->vmail_gid,
-		    mail->mail_root, a->domain, a->local);
+	int n = snprintf(buf, size, ":%lu:%lu::%s/", (unsigned long)mail->vmail_uid,
+			 (unsigned long)mail->vmail_gid, mail->mail_root);
+
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+void dv_users_line(struct mbuf *b, const struct webstack_account *a,
+		   const char *middle)
+{
+	mbuf_puts(b, a->address);
+	mbuf_add(b, ":", 1);
+	mbuf_puts(b, a->password_hash);
+	mbuf_puts(b, middle);
+	mbuf_puts(b, a->domain);
+	mbuf_add(b, "/", 1);
+	mbuf_puts(b, a->local);
+	mbuf_add(b, "::\n", 3);
 }

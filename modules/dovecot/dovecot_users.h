@@ -7,9 +7,9 @@
  *
  * Ownership: text, accounts and mail are borrowed for the call. The
  * struct dv_user_line handed to a callback points into scratch storage
- * valid during that call only. Entries from dv_users_read() are owned by
- * the caller (dv_entries_free()); the names dv_users_changed() returns
- * point into the two entry arrays. */
+ * valid during that call only. The array dv_users_read() returns is owned
+ * by the caller (free()); its entries point into text, which must outlive
+ * them. The entries dv_users_changed() returns point into its two arrays. */
 #ifndef WS_DOVECOT_USERS_H
 #define WS_DOVECOT_USERS_H
 
@@ -37,30 +37,40 @@ typedef int dv_user_fn(void *arg, const struct dv_user_line *u, const char **err
 int dv_users_parse(const char *text, size_t len, dv_user_fn *fn, void *arg,
 		   unsigned *lineno_r, const char **err_r);
 
-/* One parsed entry, for comparing two versions of the file. */
+/* One parsed entry, for comparing two versions of the file: the user and
+ * everything after "user:", as slices of the text (not NUL-terminated). */
 struct dv_entry {
-	char *user;
-	char *rest; /* everything after "user:" */
+	const char *user, *rest;
+	size_t user_len, rest_len;
 };
 
 /* Parses text into entries sorted by user; errors as dv_users_parse(). */
 int dv_users_read(const char *text, size_t len, struct dv_entry **v_r,
 		  size_t *n_r, unsigned *lineno_r, const char **err_r);
-void dv_entries_free(struct dv_entry *v, size_t n);
+/* The same for text webstack rendered itself, checked only for a ':' on
+ * every line (-EINVAL naming the line otherwise): a third of the work. */
+int dv_users_split(const char *text, size_t len, struct dv_entry **v_r,
+		   size_t *n_r, unsigned *lineno_r, const char **err_r);
 
 /* Stores into out (room for na + nb) the users, sorted and each once, that
  * are only in a, only in b, or in both with different lines; returns their
  * number. *probe_r gets the first that is only in one of them
  * (*probe_added_r: only in b), or NULL. a and b must be sorted by user. */
 size_t dv_users_changed(const struct dv_entry *a, size_t na,
-			const struct dv_entry *b, size_t nb, const char **out,
-			const char **probe_r, int *probe_added_r);
+			const struct dv_entry *b, size_t nb,
+			const struct dv_entry **out, const struct dv_entry **probe_r,
+			int *probe_added_r);
 
 /* NULL when a can be written as a line, else what is wrong with it. */
 const char *dv_account_problem(const struct webstack_account *a);
 
-/* Appends the line of a (checked with dv_account_problem()) to b. */
+/* The part every line has between the hash and the domain,
+ * ":uid:gid::<mail_root>/", into buf; -1 when it does not fit. */
+int dv_users_middle(char *buf, size_t size, const struct webstack_mail *mail);
+
+/* Appends the line of a (checked with dv_account_problem()) to b, with
+ * middle from dv_users_middle(). */
 void dv_users_line(struct mbuf *b, const struct webstack_account *a,
-		   const struct webstack_mail *mail);
+		   const char *middle);
 
 #endif

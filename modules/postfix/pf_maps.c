@@ -4,8 +4,9 @@
  * (load() reads them back), vmailbox and sender_login are derived from the
  * accounts and aliases. Each source is replaced atomically by the core and
  * compiled with postmap after the commit; lmdb maps are updated by postmap
- * in one transaction, hash maps are built beside the live one and renamed
- * over it, so a reader never sees a half-built map. */
+ * in one transaction (only the changed entries when few change:
+ * pf_update.c), hash maps are built beside the live one and renamed over
+ * it, so a reader never sees a half-built map. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,42 +32,61 @@ static const char *const map_headers[MAP_COUNT] = {
 
 /* ---- rendering --------------------------------------------------------- */
 
+static int account_key_cmp(const void *key, const void *account)
+{
+	return strcmp(key, ((const struct webstack_account *)account)->address);
+}
+
+/* The host hands the accounts sorted by address (webstack/mail.h). */
 static int is_account(const struct webstack_directory *dir, const char *address)
 {
-	for (size_t i = 0; i < dir->n_accounts; i++)
-		if (strcmp(dir->accounts[i].address, address) == 0)
-			return 1;
-	return 0;
+	return bsearch(address, dir->accounts, dir->n_accounts, sizeof(*dir->accounts),
+		       account_key_cmp) != NULL;
+}
+
+/* "key value\n" */
+static void put_line(struct mbuf *b, const char *key, const char *value)
+{
+	mbuf_puts(b, key);
+	mbuf_add(b, " ", 1);
+	mbuf_puts(b, value);
+	mbuf_add(b, "\n", 1);
 }
 
 static void render(int which, const struct webstack_directory *dir, struct mbuf *b)
 {
-	mbuf_printf(b, "%s\n" MANAGED, map_headers[which]);
+	mbuf_puts(b, map_headers[which]);
+	mbuf_puts(b, "\n" MANAGED);
 	switch (which) {
 	case MAP_VDOMAINS:
 		for (size_t i = 0; i < dir->n_domains; i++)
-			mbuf_printf(b, "%s OK\n", dir->domains[i]);
+			put_line(b, dir->domains[i], "OK");
 		break;
 	case MAP_VMAILBOX:
-		for (size_t i = 0; i < dir->n_accounts; i++)
-			mbuf_printf(b, "%s %s/%s/\n", dir->accounts[i].address,
-				    dir->accounts[i].domain, dir->accounts[i].local);
+		for (size_t i = 0; i < dir->n_accounts; i++) {
+			mbuf_puts(b, dir->accounts[i].address);
+			mbuf_add(b, " ", 1);
+			mbuf_puts(b, dir->accounts[i].domain);
+			mbuf_add(b, "/", 1);
+			mbuf_puts(b, dir->accounts[i].local);
+			mbuf_add(b, "/\n", 2);
+		}
 		break;
 	case MAP_VIRTUAL:
 		for (size_t i = 0; i < dir->n_aliases; i++) {
-			mbuf_printf(b, "%s ", dir->aliases[i].address);
-			for (size_t k = 0; k < dir->aliases[i].n_targets; k++)
-				mbuf_printf(b, "%s%s", k ? "," : "",
-					    dir->aliases[i].targets[k]);
-			mbuf_puts(b, "\n");
+			mbuf_puts(b, dir->aliases[i].address);
+			for (size_t k = 0; k < dir->aliases[i].n_targets; k++) {
+				mbuf_add(b, k ? "," : " ", 1);
+				mbuf_puts(b, dir->aliases[i].targets[k]);
+			}
+			mbuf_add(b, "\n", 1);
 		}
 		break;
 	case MAP_SENDER_LOGIN:
 		/* An account sends as itself; an alias's local account
 		 * targets may send as the alias. */
 		for (size_t i = 0; i < dir->n_accounts; i++)
-			mbuf_printf(b, "%s %s\n", dir->accounts[i].address,
-				    dir->accounts[i].address);
+			put_line(b, dir->accounts[i].address, dir->accounts[i].address);
 		for (size_t i = 0; i < dir->n_aliases; i++) {
 			const struct webstack_alias *al = &dir->aliases[i];
 			int first = 1;
@@ -74,13 +94,14 @@ static void render(int which, const struct webstack_directory *dir, struct mbuf 
 			for (size_t k = 0; k < al->n_targets; k++) {
 				if (!is_account(dir, al->targets[k]))
 					continue;
-				mbuf_printf(b, "%s%s", first ? al->address : ",",
-					    first ? " " : "");
+				if (first)
+					mbuf_puts(b, al->address);
+				mbuf_add(b, first ? " " : ",", 1);
 				mbuf_puts(b, al->targets[k]);
 				first = 0;
 			}
 			if (!first)
-				mbuf_puts(b, "\n");
+				mbuf_add(b, "\n", 1);
 		}
 		break;
 	}
@@ -178,14 +199,21 @@ int pf_maps_publish(struct pf_state *st, const struct webstack_mail *m,
 		}
 		changed = r == -ENOENT || oldlen != b.len ||
 			  memcmp(old, b.s, b.len) != 0;
-		free(old);
 		r = mbuf_failed(&b) ? pf_fail(st, err_r, ENOMEM, "out of memory") : 0;
 		if (r == 0 && changed)
 			r = st->h->stage_file(st->h, &(struct webstack_file){
 				.path = path, .data = b.s, .len = b.len, .mode = 0644},
 				err_r);
-		if (r == 0 && (changed || map_stale(st, path)))
+		/* A map in step with the old source takes just the changes
+		 * (hash maps are always built beside the live one). */
+		if (r == 0 && changed && old && strcmp(st->map_type, "lmdb") == 0 &&
+		    !map_stale(st, path))
+			r = pf_update_queue(st, path, old, oldlen, b.s, b.len, err_r);
+		else if (r == 0 && (changed || map_stale(st, path)))
+			r = 1;
+		if (r == 1)
 			r = compile(st, path, err_r);
+		free(old);
 		free(path);
 		mbuf_free(&b);
 		if (r < 0)

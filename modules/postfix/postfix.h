@@ -4,6 +4,7 @@
  * pf_edit.c    edits main.cf parameters and master.cf services in place
  * pf_main.c    which parameters and services webstack sets
  * pf_maps.c    the map sources: render, load, postmap
+ * pf_update.c  incremental postmap of an lmdb map
  * pf_status.c  the status checks
  *
  * Ownership: the state owns err (messages handed out through err_r stay
@@ -78,6 +79,16 @@ int pf_maps_load(struct pf_state *st, struct webstack_directory_sink *sink,
 		 const char **err_r);
 int pf_maps_publish(struct pf_state *st, const struct webstack_mail *m,
 		    const struct webstack_directory *dir, const char **err_r);
+/* ---- pf_update.c ---- */
+/* Queues postmap -d and postmap -i -r runs (after the commit) that bring
+ * the lmdb map of source (a logical path) from the old source text to the
+ * new one. Returns 1, queueing nothing, when so many entries change that
+ * the caller should compile the whole map; 0 when queued (or nothing
+ * differs); a negative errno on failure. */
+int pf_update_queue(struct pf_state *st, const char *source, const char *old,
+		    size_t old_len, const char *new, size_t new_len,
+		    const char **err_r);
+
 /* Reports each map: compiled and not older than its source. */
 void pf_maps_status(struct pf_state *st, struct webstack_report *r);
 

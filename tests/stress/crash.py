@@ -205,12 +205,18 @@ def orphans_of(kind, args):
     return []
 
 
+# A map check would bring up to date: compiled whole, or (when it was in
+# step with the old source) fed the changed entries.
+MAP_UPDATE = re.compile(r"# would (run: /usr/sbin/postmap |add the new and changed "
+                        r"entries to lmdb:|remove the dropped entries from lmdb:)", re.M)
+
+
 def only_expected(out, orphans):
-    """The lines of a check's report other than stale maps and the op's
+    """The lines of a check's report other than map updates and the op's
     own orphans."""
     rest = []
     for line in out.splitlines():
-        if line.startswith("# would run: /usr/sbin/postmap"):
+        if MAP_UPDATE.match(line):
             continue
         m = re.match(r"# orphan: (\S+) ", line)
         if m and m.group(1) in orphans:
@@ -320,12 +326,12 @@ def recover(kind, args, problems):
     elif crc not in (0, 1) or only_expected(cout, orphans):
         problems.append("check exit %d:\n%s%s" % (crc, cout, cerr))
         return s_rec, False
-    if not half and "# would run: /usr/sbin/postmap" not in cout:
+    if not half and not MAP_UPDATE.search(cout):
         return s_rec, False
     rrc, rout, rerr = timed("check", check, "--repair")
     stats["stale map repaired"] += not half
     crc2, cout2, _ = timed("check", check)
-    if only_expected(cout2, orphans) or "postmap" in cout2:
+    if only_expected(cout2, orphans) or MAP_UPDATE.search(cout2):
         problems.append("after --repair (exit %d: %s) check still says:\n%s" % (
             rrc, rout + rerr, cout2))
     return s_rec, half

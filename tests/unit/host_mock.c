@@ -70,10 +70,13 @@ static int mock_run(const struct webstack_host *h, const char *const argv[],
 {
 	struct host_mock *m = MOCK(h);
 
-	(void)input;
-	(void)input_len;
+	char *in = strndup(input ? input : "", input ? input_len : 0);
+
 	(void)err_r;
+	if (!in)
+		abort();
 	record(m->runs, &m->n_runs, join(argv));
+	record(m->inputs, &m->n_inputs, in);
 	*status_r = 0;
 	if (output_r)
 		*output_r = strdup("");
@@ -320,6 +323,7 @@ void host_mock_commit(struct host_mock *m)
 	for (size_t i = 0; i < m->n_files; i++)
 		m->files[i].staged = 0;
 	free_list(m->runs, &m->n_runs);
+	free_list(m->inputs, &m->n_inputs);
 	free_list(m->deferred, &m->n_deferred);
 	release_calls(m, 0);
 }
@@ -331,6 +335,7 @@ void host_mock_free(struct host_mock *m)
 		free(m->files[i].data);
 	}
 	free_list(m->runs, &m->n_runs);
+	free_list(m->inputs, &m->n_inputs);
 	free_list(m->deferred, &m->n_deferred);
 	release_calls(m, 0);
 	m->n_files = 0;

@@ -3,7 +3,8 @@
  * Files live in memory: host_mock_put() sets what read_file() serves (as
  * the disk), stage_file() records the staged content (which read_file()
  * then serves, as the real host does). run() answers from a table of
- * canned replies keyed by argv[0] and argv[1]; every run, deferred run and
+ * canned replies keyed by argv[0] and argv[1] (and records what each run
+ * got on stdin); every run, deferred run and
  * deferred service action is recorded as one string ("argv0 argv1 ..."), a
  * deferred call as "call <what>", kept until host_mock_run_calls() runs it
  * (host_mock_free() releases those never run).
@@ -45,7 +46,8 @@ struct host_mock {
 	struct mock_file files[MOCK_MAX];
 	size_t n_files;
 	char *runs[MOCK_MAX], *deferred[MOCK_MAX];
-	size_t n_runs, n_deferred;
+	char *inputs[MOCK_MAX];		/* each run's stdin, as text */
+	size_t n_runs, n_deferred, n_inputs;
 	struct {
 		int (*fn)(void *arg, const char **err_r);
 		void *arg;

@@ -97,7 +97,7 @@ static void test_changes(void **state)
 	dir_add_alias_targets(&d, "al@example.com", t1, 1);
 	dir_add_alias_targets(&d, "al@example.com", t2, 2);
 	assert_int_equal(dir_alias(&d, "al@example.com")->targets.n, 2);
-	dir_set_hash(dir_account(&d, "a@example.org"), "{X}3");
+	dir_set_hash(&d, dir_account(&d, "a@example.org"), "{X}3");
 	assert_string_equal(dir_account(&d, "a@example.org")->hash, "{X}3");
 	dir_add_dkim(&d, "example.com", "ws20261126-rsa", DKIM_RSA, "/k1", "AAAA");
 	dir_add_dkim(&d, "example.org", "ws20261126-rsa", DKIM_RSA, "/k2", "BBBB");

@@ -23,6 +23,7 @@
 #include "../../modules/postfix/pf_main.c"
 #include "../../modules/postfix/pf_maps.c"
 #include "../../modules/postfix/pf_status.c"
+#include "../../modules/postfix/pf_update.c"
 
 /* ---- fixtures --------------------------------------------------------- */
 
@@ -368,20 +369,15 @@ static void test_publish(void **state)
 	assert_int_equal(f->m.n_deferred, 4);
 }
 
-/* Unchanged sources with fresh compiled maps compile nothing; a compiled
- * map older than its source is rebuilt. */
-static void test_publish_unchanged(void **state)
+/* Empty map sources dated long ago on disk (the mock serves their text),
+ * each with a compiled map made now. */
+static void fresh_maps(struct fx *f)
 {
-	struct fx *f = *state;
-	struct webstack_mail m = mail_settings();
 	static const char *const names[] = {"vdomains", "vmailbox", "virtual",
 					    "sender_login"};
-	const char *msg = NULL;
-	char path[128], want[160];
 	struct timespec old[2] = {{1000, 0}, {1000, 0}};
+	char path[128];
 
-	assert_int_equal(postfix_publish(f->st, &m, &dir, &msg), 0);
-	host_mock_commit(&f->m);
 	snprintf(path, sizeof(path), "%s/etc", f->root);
 	assert_int_equal(mkdir(path, 0755), 0);
 	snprintf(path, sizeof(path), "%s/etc/postfix", f->root);
@@ -397,6 +393,21 @@ static void test_publish_unchanged(void **state)
 		assert_non_null(fp = fopen(path, "w"));
 		fclose(fp);
 	}
+}
+
+/* Unchanged sources with fresh compiled maps compile nothing; a compiled
+ * map older than its source is rebuilt. */
+static void test_publish_unchanged(void **state)
+{
+	struct fx *f = *state;
+	struct webstack_mail m = mail_settings();
+	const char *msg = NULL;
+	char path[128], want[160];
+	struct timespec old[2] = {{1000, 0}, {1000, 0}};
+
+	assert_int_equal(postfix_publish(f->st, &m, &dir, &msg), 0);
+	host_mock_commit(&f->m);
+	fresh_maps(f);
 	assert_int_equal(postfix_publish(f->st, &m, &dir, &msg), 0);
 	assert_int_equal(host_mock_n_staged(&f->m), 0);
 	assert_int_equal(f->m.n_deferred, 0);
@@ -409,6 +420,117 @@ static void test_publish_unchanged(void **state)
 	assert_int_equal(f->m.n_deferred, 1);
 	snprintf(want, sizeof(want), "/usr/sbin/postmap -- lmdb:%s/etc/postfix/virtual",
 		 f->root);
+	assert_true(deferred(&f->m, want));
+}
+
+/* The index of the run of argv, or -1. */
+static int run_index(const struct host_mock *m, const char *argv)
+{
+	for (size_t i = 0; i < m->n_runs; i++)
+		if (strcmp(m->runs[i], argv) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* With fresh compiled maps, a few changed entries reach them through
+ * postmap -d and postmap -i -r on stdin; postmap -d's silent exit 1 (no
+ * such key) is no error, its complaint is. */
+static void test_publish_incremental(void **state)
+{
+	static const struct webstack_account changed_accounts[] = {
+		{"a@example.com", "a", "example.com", "{X}a"},
+		{"c@example.com", "c", "example.com", "{X}c"},
+	};
+	static const struct webstack_directory changed = {domains, 1, changed_accounts,
+							  2, aliases, 2, NULL, 0};
+	static const struct mock_reply deletes_nothing[] = {
+		{PF_POSTMAP, "-d", "", 1}, {NULL, NULL, NULL, 0}};
+	static const struct mock_reply fails[] = {
+		{PF_POSTMAP, "-d", "postmap: fatal: open database", 1},
+		{NULL, NULL, NULL, 0}};
+	struct fx *f = *state;
+	struct webstack_mail m = mail_settings();
+	const char *msg = NULL;
+	char want[200];
+	struct stat st;
+	int i;
+
+	assert_int_equal(postfix_publish(f->st, &m, &dir, &msg), 0);
+	host_mock_commit(&f->m);
+	fresh_maps(f);
+	f->m.replies = deletes_nothing;
+	assert_int_equal(postfix_publish(f->st, &m, &changed, &msg), 0);
+	/* vmailbox and sender_login: a removal and an addition each */
+	assert_int_equal(f->m.n_calls, 4);
+	assert_int_equal(host_mock_run_calls(&f->m, &msg), 0);
+	assert_int_equal(f->m.n_runs, 4);
+
+	snprintf(want, sizeof(want), PF_POSTMAP " -d - -- lmdb:%s/etc/postfix/vmailbox",
+		 f->root);
+	assert_true((i = run_index(&f->m, want)) >= 0);
+	assert_string_equal(f->m.inputs[i], "b@example.com\n");
+	snprintf(want, sizeof(want), PF_POSTMAP " -i -r -- lmdb:%s/etc/postfix/vmailbox",
+		 f->root);
+	assert_true((i = run_index(&f->m, want)) >= 0);
+	assert_string_equal(f->m.inputs[i], "c@example.com example.com/c/\n");
+	/* the alias loses its local owner b: a changed line, not a removal */
+	snprintf(want, sizeof(want), PF_POSTMAP " -i -r -- lmdb:%s/etc/postfix/sender_login",
+		 f->root);
+	assert_true((i = run_index(&f->m, want)) >= 0);
+	assert_string_equal(f->m.inputs[i], "al@example.com a@example.com\n"
+					    "c@example.com c@example.com\n");
+	/* dated to the epoch before postmap: one that never finished (the
+	 * mock writes nothing) leaves the map stale, compiled whole next */
+	snprintf(want, sizeof(want), "%s/etc/postfix/vmailbox.lmdb", f->root);
+	assert_int_equal(stat(want, &st), 0);
+	assert_int_equal(st.st_mtime, 0);
+	/* and so the next change compiles it whole */
+	host_mock_commit(&f->m);
+	assert_int_equal(postfix_publish(f->st, &m, &dir, &msg), 0);
+	snprintf(want, sizeof(want), "/usr/sbin/postmap -- lmdb:%s/etc/postfix/vmailbox",
+		 f->root);
+	assert_true(deferred(&f->m, want));
+	host_mock_run_calls(&f->m, &msg);
+
+	/* a map brought up to date again, and a postmap that fails */
+	host_mock_commit(&f->m);
+	snprintf(want, sizeof(want), "%s/etc/postfix/vmailbox.lmdb", f->root);
+	assert_int_equal(utimensat(AT_FDCWD, want, NULL, 0), 0);
+	f->m.replies = fails;
+	assert_int_equal(postfix_publish(f->st, &m, &changed, &msg), 0);
+	assert_int_not_equal(host_mock_run_calls(&f->m, &msg), 0);
+	assert_non_null(strstr(msg, "exit 1"));
+	assert_non_null(strstr(msg, "fatal: open database"));
+}
+
+/* Past the limit of changed entries, the whole map is compiled. */
+static void test_publish_many_changes(void **state)
+{
+	static struct webstack_account many[100];
+	static char names[100][32];
+	struct webstack_directory big = {domains, 1, many, 100, NULL, 0, NULL, 0};
+	struct fx *f = *state;
+	struct webstack_mail m = mail_settings();
+	const char *msg = NULL;
+	char want[200];
+
+	for (size_t i = 0; i < 100; i++) {
+		snprintf(names[i], sizeof(names[i]), "u%03zu@example.com", i);
+		many[i] = (struct webstack_account){names[i], "u", "example.com", "{X}u"};
+	}
+	assert_int_equal(postfix_publish(f->st, &m, &dir, &msg), 0);
+	host_mock_commit(&f->m);
+	fresh_maps(f);
+	assert_int_equal(postfix_publish(f->st, &m, &big, &msg), 0);
+	snprintf(want, sizeof(want), "/usr/sbin/postmap -- lmdb:%s/etc/postfix/vmailbox",
+		 f->root);
+	assert_true(deferred(&f->m, want));
+	snprintf(want, sizeof(want), "call add the new and changed entries to "
+		 "lmdb:%s/etc/postfix/vmailbox", f->root);
+	assert_false(deferred(&f->m, want));
+	/* virtual loses its two aliases: few enough to update */
+	snprintf(want, sizeof(want), "call remove the dropped entries from "
+		 "lmdb:%s/etc/postfix/virtual", f->root);
 	assert_true(deferred(&f->m, want));
 }
 
@@ -461,6 +583,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_load, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_publish, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_publish_unchanged, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_publish_incremental, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_publish_many_changes, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_publish_hash, fx_setup,
 						fx_teardown),
