@@ -82,8 +82,8 @@ static int fs_step(int dirfd, const char *comp, const char *logical,
 	return fd;
 }
 
-int fs_open_dir(const char *root, const char *logical, struct strv *created,
-		struct err *e)
+static int open_dir(const char *root, const char *logical, struct strv *created,
+		    int sync, struct err *e)
 {
 	const char *top = root && *root ? root : "/";
 	char *copy, *comp, *save = NULL;
@@ -99,7 +99,7 @@ int fs_open_dir(const char *root, const char *logical, struct strv *created,
 	     comp = strtok_r(NULL, "/", &save)) {
 		buf_printf(&walked, "/%s", comp);
 		next = fs_step(fd, comp, walked.data, created, &made, e);
-		if (next >= 0 && made && fsync(fd) < 0) {
+		if (next >= 0 && made && sync && fsync(fd) < 0) {
 			err_set(e, EX_IOERR, "cannot sync directory of '%s': %s",
 				walked.data, strerror(errno));
 			close(next);
@@ -115,6 +115,32 @@ int fs_open_dir(const char *root, const char *logical, struct strv *created,
 	free(copy);
 	buf_free(&walked);
 	return fd;
+}
+
+int fs_open_dir(const char *root, const char *logical, struct strv *created,
+		struct err *e)
+{
+	return open_dir(root, logical, created, 1, e);
+}
+
+int fs_make_dirs(const char *root, const char *logical, struct strv *created,
+		 struct err *e)
+{
+	return open_dir(root, logical, created, 0, e);
+}
+
+int fs_sync_dir(const char *root, const char *logical, struct err *e)
+{
+	int fd = open_dir(root, logical, NULL, 0, e), r = 0;
+
+	if (fd < 0)
+		return err_set(e, EX_IOERR, "cannot open directory '%s' to sync it",
+			       logical);
+	if (fsync(fd) < 0)
+		r = err_set(e, EX_IOERR, "cannot sync directory '%s': %s", logical,
+			    strerror(errno));
+	close(fd);
+	return r;
 }
 
 int fs_read_at(int dirfd, const char *name, struct buf *out, struct stat *st_r,

@@ -22,6 +22,13 @@
  * -1 with errno ENOENT and e->code 0 (no message). Returns the fd or -1. */
 int fs_open_dir(const char *root, const char *logical, struct strv *created,
 		struct err *e);
+/* The same with created, but the directories the made components went
+ * into are not synced: the caller syncs them (fs_sync_dir()), once each,
+ * before anything depends on their durability. */
+int fs_make_dirs(const char *root, const char *logical, struct strv *created,
+		 struct err *e);
+/* fsync()s the directory logical under root (not following symlinks). */
+int fs_sync_dir(const char *root, const char *logical, struct err *e);
 
 /* Splits "/a/b/c" into dir "/a/b" and base "c" (both malloc()ed). The path
  * must be absolute, without "." or ".." components or a trailing '/'. */

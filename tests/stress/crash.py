@@ -253,6 +253,13 @@ for _ in range(200):
     for o in orphans_of(kind, args):
         shutil.rmtree(o, ignore_errors=True)
     snap = snapshot()
+# A kind the random picks never reached (del domain needs an added domain
+# and a lucky draw) gets the longest duration seen: its timer kills then
+# spread over at least its whole run.
+for kind in STEPS:
+    if kind not in typical:
+        typical[kind] = max(typical.values())
+        tap.diag("no warm-up run of %s: timed like the slowest kind" % kind)
 tap.diag("typical durations: " + ", ".join("%s %.3f s" % kv for kv in sorted(typical.items())))
 eq(check()[0], 0, "check exits 0 before the crashes")
 
