@@ -30,24 +30,42 @@ void mem_prefer_huge_pages(void *p, size_t n)
 #endif
 }
 
+static struct arena_block *new_block(size_t size)
+{
+	void *p;
+
+	if (posix_memalign(&p, HUGE_PAGE, size) != 0)
+		xoom();
+	mem_prefer_huge_pages(p, size);
+	return p;
+}
+
 void *arena_alloc(struct arena *a, size_t n)
 {
-	size_t align = sizeof(char *), size;
+	size_t align = sizeof(char *);
 	struct arena_block *b;
 	void *p;
 
 	n = (n + align - 1) & ~(align - 1);
+	if (n + sizeof(*b) > BLOCK_SIZE) {
+		/* A piece larger than a block gets one of its own, linked
+		 * behind the current block, whose room stays in use. */
+		b = new_block(n + sizeof(*b));
+		if (a->blocks) {
+			b->prev = a->blocks->prev;
+			a->blocks->prev = b;
+		} else {
+			b->prev = NULL;
+			a->blocks = b;
+		}
+		return b->data;
+	}
 	if ((size_t)(a->end - a->next) < n) {
-		/* A string longer than a block gets a block of its own. */
-		size = n + sizeof(*b) > BLOCK_SIZE ? n + sizeof(*b) : BLOCK_SIZE;
-		if (posix_memalign(&p, HUGE_PAGE, size) != 0)
-			xoom();
-		mem_prefer_huge_pages(p, size);
-		b = p;
+		b = new_block(BLOCK_SIZE);
 		b->prev = a->blocks;
 		a->blocks = b;
 		a->next = b->data;
-		a->end = (char *)b + size;
+		a->end = (char *)b + BLOCK_SIZE;
 	}
 	p = a->next;
 	a->next += n;

@@ -133,9 +133,9 @@ int fs_sync_dir(const char *root, const char *logical, struct err *e)
 {
 	int fd = open_dir(root, logical, NULL, 0, e), r = 0;
 
-	if (fd < 0)
-		return err_set(e, EX_IOERR, "cannot open directory '%s' to sync it",
-			       logical);
+	if (fd < 0)	/* e names the reason, but for a missing component */
+		return e->code ? -1 : err_set(e, EX_IOERR, "cannot sync directory "
+					      "'%s': it is gone", logical);
 	if (fsync(fd) < 0)
 		r = err_set(e, EX_IOERR, "cannot sync directory '%s': %s", logical,
 			    strerror(errno));

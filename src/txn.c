@@ -63,8 +63,9 @@ struct txn {
 };
 
 /* Fault injection for the crash tests (like Postfix's fault_injection_code):
- * WEBSTACK_FAULT_KILL_AT=N kills the process at the N-th durable step of a
- * commit. Steps are numbered from 1 in each process. */
+ * WEBSTACK_FAULT_KILL_AT=N kills the process after the N-th step of a
+ * commit (each file, directory or removal of a phase; the phase is durable
+ * as a whole at its end). Steps are numbered from 1 in each process. */
 static void txn_crashpoint(struct txn *t)
 {
 	if (t->kill_at > 0 && ++t->step == t->kill_at)
@@ -807,7 +808,7 @@ static int sync_dirs(struct txn *t, struct err *e)
 
 /* Runs step on every changed item (but directories when skip_dirs) with
  * its directory open (kept open for the next item in the same one): one
- * durable step each. The directories are synced at the end. */
+ * step each (a crash point). The directories are synced at the end. */
 static int txn_each_changed(struct txn *t, int skip_dirs,
 			    int (*step)(struct txn *t, struct item *it, int dfd,
 					struct err *e),
@@ -1024,6 +1025,8 @@ rollback_applying:
 rollback_prepared:
 	txn_rollback(t, 0);
 rolled_back:
+	strv_free(&t->unsynced);	/* the rollback synced what it undid */
+	name_index_free(&t->ix_unsynced);
 	{
 		struct err ignore;
 

@@ -3,9 +3,9 @@
 /* The map sources: vdomains and virtual hold what webstack administers
  * (load() reads them back), vmailbox and sender_login are derived from the
  * accounts and aliases. Each source is replaced atomically by the core and
- * compiled with postmap after the commit; lmdb maps are updated by postmap
- * in one transaction (only the changed entries when few change:
- * pf_update.c), hash maps are built beside the live one and renamed over
+ * compiled with postmap after the commit. A whole lmdb map is compiled in
+ * one LMDB transaction; when few entries change, only those are written
+ * (pf_update.c). Hash maps are built beside the live one and renamed over
  * it, so a reader never sees a half-built map. */
 #include <errno.h>
 #include <stdio.h>
@@ -116,21 +116,25 @@ static char *source_path(int which)
 	return asprintf(&p, PF_DIR "/%s", map_names[which]) < 0 ? NULL : p;
 }
 
-/* The compiled map is missing or older than its source (say, a crash
- * between the commit and postmap): compile it again. */
+/* The compiled map is missing, older than its source (say, a crash
+ * between the commit and postmap), or marked as being updated entry by
+ * entry (pf_update.c: an update that did not finish): compile it again. */
 static int map_stale(struct pf_state *st, const char *source)
 {
-	char *src = st->h->path(st->h, source), *db = NULL;
+	char *src = st->h->path(st->h, source), *db = NULL, *marker = NULL;
 	struct stat s, d;
 	int stale = 1;
 
 	if (src && asprintf(&db, "%s.%s", src, strcmp(st->map_type, "hash") ? "lmdb" : "db") >= 0 &&
+	    asprintf(&marker, "%s%s", db, PF_UPDATING) >= 0 &&
 	    stat(src, &s) == 0 && stat(db, &d) == 0)
 		stale = d.st_mtim.tv_sec < s.st_mtim.tv_sec ||
 			(d.st_mtim.tv_sec == s.st_mtim.tv_sec &&
-			 d.st_mtim.tv_nsec < s.st_mtim.tv_nsec);
+			 d.st_mtim.tv_nsec < s.st_mtim.tv_nsec) ||
+			lstat(marker, &d) == 0;
 	free(src);
 	free(db);
+	free(marker);
 	return stale;
 }
 
@@ -152,6 +156,9 @@ static int compile(struct pf_state *st, const char *source, const char **err_r)
 	if (strcmp(st->map_type, "hash") != 0) {
 		r = asprintf(&spec, "%s:%s", st->map_type, real) < 0 ? -ENOMEM :
 		    defer(st, err_r, (const char *[]){PF_POSTMAP, "--", spec, NULL});
+		/* a whole map: an unfinished update's mark can go */
+		if (r == 0)
+			r = pf_update_unmark(st, source, err_r);
 	} else if (asprintf(&tmp, "%s.new", real) < 0 ||
 		   asprintf(&spec, "hash:%s", tmp) < 0 ||
 		   asprintf(&tmpdb, "%s.new.db", real) < 0 ||
@@ -310,8 +317,8 @@ void pf_maps_status(struct pf_state *st, struct webstack_report *r)
 		int stale = map_stale(st, path);
 
 		snprintf(check, sizeof(check), "map %s", map_names[i]);
-		r->item(r, check, stale ? "missing or older than its source: run "
-			"`webstack mail setup`" : "compiled", !stale);
+		r->item(r, check, stale ? "missing, older than its source or not "
+			"fully updated: run `webstack mail setup`" : "compiled", !stale);
 		free(path);
 	}
 }

@@ -3,15 +3,17 @@
  *
  * A full postmap rewrites the whole map: at 100,000 entries that is 140 ms
  * of CPU and a 16 MB file, where an incremental update of one entry takes
- * under 20 ms. Both run after the commit, and an LMDB update is one
- * transaction. Before each, the map is dated to the epoch: if the update
- * fails, never runs or is killed half-way (when LMDB may have written
- * pages, and so the mtime, but not committed), the map stays older than its
- * source and the next run (or `mail check --repair`) compiles it whole. */
+ * under 20 ms. Both run after the commit. postmap -i and -d write each
+ * entry in an LMDB transaction of its own (and move the map's mtime with
+ * the first), so the map is first marked (<map>.lmdb.ws-updating, made
+ * durable) and unmarked when every entry is in: an update that fails or is
+ * killed leaves the mark, the map counts as stale, and the next command
+ * (or `mail check --repair`) compiles it whole, which removes the mark. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +79,14 @@ static int read_entries(const char *text, size_t len, struct entries *es)
 	return 0;
 }
 
+static int has_duplicate(const struct entries *es)
+{
+	for (size_t i = 1; i < es->n; i++)
+		if (entry_cmp(&es->v[i - 1], &es->v[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* The keys only in a into del ("key\n"), the lines new or changed in b
  * into put; returns how many entries differ. */
 static size_t diff_entries(const struct entries *a, const struct entries *b,
@@ -112,7 +122,6 @@ struct job {
 	const struct webstack_host *h;
 	const char *argv[7];
 	char *spec;
-	char *db;	/* the map file */
 	char *input;
 	size_t len;
 	int deleting;
@@ -124,7 +133,6 @@ static void job_free(void *arg)
 	struct job *j = arg;
 
 	free(j->spec);
-	free(j->db);
 	free(j->input);
 	free(j);
 }
@@ -133,16 +141,8 @@ static int job_run(void *arg, const char **err_r)
 {
 	struct job *j = arg;
 	char *out = NULL;
-	static const struct timespec epoch[2] = {{0, 0}, {0, 0}};
 	int status = 0, r;
 
-	if (utimensat(AT_FDCWD, j->db, epoch, AT_SYMLINK_NOFOLLOW) < 0) {
-		r = -errno;
-		snprintf(j->msg, sizeof(j->msg), "cannot date %s: %s", j->db,
-			 strerror(-r));
-		*err_r = j->msg;
-		return r;
-	}
 	r = j->h->run(j->h, j->argv, j->input, j->len, &out, &status, err_r);
 	/* postmap -d exits 1, silently, when no key was there to delete. */
 	if (r == 0 && status != 0 && !(j->deleting && status == 1 && out && !*out)) {
@@ -165,12 +165,8 @@ static int queue(struct pf_state *st, const char *real, struct mbuf *input,
 
 	if (!j)
 		return pf_fail(st, err_r, ENOMEM, "out of memory");
-	if (asprintf(&j->spec, "%s:%s", st->map_type, real) < 0)
-		j->spec = NULL;
-	if (asprintf(&j->db, "%s.lmdb", real) < 0)
-		j->db = NULL;
-	if (!j->spec || !j->db) {
-		job_free(j);
+	if (asprintf(&j->spec, "%s:%s", st->map_type, real) < 0) {
+		free(j);
 		return pf_fail(st, err_r, ENOMEM, "out of memory");
 	}
 	j->h = st->h;
@@ -187,6 +183,95 @@ static int queue(struct pf_state *st, const char *real, struct mbuf *input,
 	return r < 0 ? pf_fail(st, err_r, -r, "cannot queue postmap: %s", msg) : 0;
 }
 
+/* The mark of an unfinished update, made or removed after the commit. */
+struct mark {
+	char *path;	/* <map>.lmdb.ws-updating */
+	int make;
+	char msg[512];
+};
+
+static void mark_free(void *arg)
+{
+	struct mark *m = arg;
+
+	free(m->path);
+	free(m);
+}
+
+static int fail_errno(struct mark *m, const char *what, const char **err_r)
+{
+	int r = -errno;
+
+	snprintf(m->msg, sizeof(m->msg), "cannot %s %s: %s", what, m->path,
+		 strerror(-r));
+	*err_r = m->msg;
+	return r;
+}
+
+/* Making it is durable before postmap writes the first entry; removing it
+ * needs no sync: a mark that comes back only costs a whole compile. */
+static int mark_run(void *arg, const char **err_r)
+{
+	struct mark *m = arg;
+	char *slash = strrchr(m->path, '/');
+	int fd;
+
+	if (!m->make)
+		return unlink(m->path) < 0 && errno != ENOENT ?
+			fail_errno(m, "remove", err_r) : 0;
+	fd = open(m->path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return fail_errno(m, "create", err_r);
+	close(fd);
+	*slash = '\0';
+	fd = open(*m->path ? m->path : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	*slash = '/';
+	if (fd < 0 || fsync(fd) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return fail_errno(m, "sync the directory of", err_r);
+	}
+	close(fd);
+	return 0;
+}
+
+static int queue_mark(struct pf_state *st, const char *source, int make,
+		      const char **err_r)
+{
+	struct mark *m = calloc(1, sizeof(*m));
+	char *real = st->h->path(st->h, source), what[256];
+	const char *msg;
+	int r;
+
+	if (!m || !real || asprintf(&m->path, "%s.lmdb%s", real, PF_UPDATING) < 0) {
+		free(m);
+		free(real);
+		return pf_fail(st, err_r, ENOMEM, "out of memory");
+	}
+	free(real);
+	m->make = make;
+	snprintf(what, sizeof(what), make ? "mark %s as being updated" :
+		 "clear the being-updated mark of %s", m->path);
+	r = st->h->defer_call(st->h, what, mark_run, m, mark_free, &msg);
+	return r < 0 ? pf_fail(st, err_r, -r, "cannot queue the map's mark: %s", msg) : 0;
+}
+
+int pf_update_unmark(struct pf_state *st, const char *source, const char **err_r)
+{
+	char *real = st->h->path(st->h, source), *marker = NULL;
+	struct stat s;
+	int there;
+
+	if (!real || asprintf(&marker, "%s.lmdb%s", real, PF_UPDATING) < 0) {
+		free(real);
+		return pf_fail(st, err_r, ENOMEM, "out of memory");
+	}
+	there = lstat(marker, &s) == 0;
+	free(real);
+	free(marker);
+	return there ? queue_mark(st, source, 0, err_r) : 0;
+}
+
 int pf_update_queue(struct pf_state *st, const char *source, const char *old,
 		    size_t old_len, const char *new, size_t new_len,
 		    const char **err_r)
@@ -201,8 +286,14 @@ int pf_update_queue(struct pf_state *st, const char *source, const char *old,
 		r = pf_fail(st, err_r, ENOMEM, "out of memory");
 		goto out;
 	}
+	/* A key twice (a hand edit) would pair the wrong lines; a source
+	 * changed outside its entries (its header) needs a new map date. */
+	if (has_duplicate(&a) || has_duplicate(&b)) {
+		r = 1;
+		goto out;
+	}
 	n = diff_entries(&a, &b, &del, &put);
-	if (n > PF_UPDATE_MIN && n > b.n / 16) {
+	if (n == 0 || (n > PF_UPDATE_MIN && n > b.n / 16)) {
 		r = 1;
 		goto out;
 	}
@@ -212,9 +303,13 @@ int pf_update_queue(struct pf_state *st, const char *source, const char *old,
 		goto out;
 	}
 	/* Deletions first: a key moved from one line to another is a put. */
-	r = del.len ? queue(st, real, &del, 1, err_r) : 0;
+	r = queue_mark(st, source, 1, err_r);
+	if (r == 0 && del.len)
+		r = queue(st, real, &del, 1, err_r);
 	if (r == 0 && put.len)
 		r = queue(st, real, &put, 0, err_r);
+	if (r == 0)
+		r = queue_mark(st, source, 0, err_r);
 out:
 	free(a.v);
 	free(b.v);

@@ -80,14 +80,20 @@ int pf_maps_load(struct pf_state *st, struct webstack_directory_sink *sink,
 int pf_maps_publish(struct pf_state *st, const struct webstack_mail *m,
 		    const struct webstack_directory *dir, const char **err_r);
 /* ---- pf_update.c ---- */
-/* Queues postmap -d and postmap -i -r runs (after the commit) that bring
- * the lmdb map of source (a logical path) from the old source text to the
- * new one. Returns 1, queueing nothing, when so many entries change that
- * the caller should compile the whole map; 0 when queued (or nothing
- * differs); a negative errno on failure. */
+/* Beside <map>.lmdb while an update entry by entry is unfinished. */
+#define PF_UPDATING ".ws-updating"
+
+/* Queues, for after the commit, the runs of postmap -d and postmap -i -r
+ * that bring the lmdb map of source (a logical path) from the old source
+ * text to the new one, between the making and the removal of the map's
+ * mark. Returns 1, queueing nothing, when the caller should compile the
+ * whole map instead (many entries change, none does, or a key is there
+ * twice); 0 when queued; a negative errno on failure. */
 int pf_update_queue(struct pf_state *st, const char *source, const char *old,
 		    size_t old_len, const char *new, size_t new_len,
 		    const char **err_r);
+/* After a whole compile: queues the removal of source's mark, if any. */
+int pf_update_unmark(struct pf_state *st, const char *source, const char **err_r);
 
 /* Reports each map: compiled and not older than its source. */
 void pf_maps_status(struct pf_state *st, struct webstack_report *r);

@@ -58,7 +58,8 @@ def snapshot():
                 dirs[:] = []
             for name in names:
                 p = os.path.join(root, name) if name else root
-                if p in SKIP or p.endswith(".lmdb") or (top in FLAT and p in TREES):
+                if p in SKIP or p.endswith((".lmdb", UPDATING)) or \
+                        (top in FLAT and p in TREES):
                     continue
                 st = os.lstat(p)
                 if stat.S_ISLNK(st.st_mode):
@@ -208,7 +209,12 @@ def orphans_of(kind, args):
 # A map check would bring up to date: compiled whole, or (when it was in
 # step with the old source) fed the changed entries.
 MAP_UPDATE = re.compile(r"# would (run: /usr/sbin/postmap |add the new and changed "
-                        r"entries to lmdb:|remove the dropped entries from lmdb:)", re.M)
+                        r"entries to lmdb:|remove the dropped entries from lmdb:|"
+                        r"mark /etc/postfix/\S+ as being updated|"
+                        r"clear the being-updated mark of )", re.M)
+# The mark of a map update entry by entry that has not finished: part of
+# the compiled map's state, like the .lmdb, and gone once it is compiled.
+UPDATING = ".lmdb.ws-updating"
 
 
 def only_expected(out, orphans):
@@ -392,6 +398,9 @@ def iteration(i, old):
         problems.append("re-run exits %d (rolled %s): %s" % (
             again, "back" if rolled_back else "forward", err2))
     s_new = timed("snapshots", snapshot)
+    marks = [n for n in os.listdir("/etc/postfix") if n.endswith(UPDATING)]
+    if marks:
+        problems.append("maps still marked as being updated after the re-run: %s" % marks)
     # Salted hashes, random keys: a passwd re-run after its commit, or any
     # op that hashes or makes keys re-run after a rollback, writes other
     # ones than the killed run.

@@ -56,21 +56,16 @@ static void test_oversized(void **state)
 	assert_memory_equal(huge, s, big);
 	assert_string_equal(small, "small");
 	assert_string_equal(next, "next");
+	/* "small\0" took 8 bytes of the current block; "next" follows it */
+	assert_ptr_equal(next, small + 8);
+	arena_free(&a);
+	/* an oversized piece as the first one, then small ones */
+	huge = arena_strdup(&a, s);
+	small = arena_strdup(&a, "small");
+	assert_memory_equal(huge, s, big);
+	assert_string_equal(small, "small");
 	free(s);
 	arena_free(&a);
-}
-
-/* The hint accepts any range, aligned or not, even one too small. */
-static void test_huge_page_hint(void **state)
-{
-	char *p = malloc((size_t)6 << 20);
-
-	(void)state;
-	assert_non_null(p);
-	mem_prefer_huge_pages(p, (size_t)6 << 20);
-	mem_prefer_huge_pages(p + 1, 100);
-	memset(p, 1, (size_t)6 << 20);
-	free(p);
 }
 
 int main(void)
@@ -78,7 +73,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_many_strings),
 		cmocka_unit_test(test_oversized),
-		cmocka_unit_test(test_huge_page_hint),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -114,6 +115,62 @@ static void test_changes(void **state)
 	dir_free(&d);
 }
 
+/* The view is sorted, whatever order the entries came in: a load in order
+ * with a few appended (moved into place), or far out of order (qsorted);
+ * deleting one keeps the rest in order; local and domain are the
+ * address's parts. */
+static void test_view_order(void **state)
+{
+	static const char *const loaded[] = {"b@example.com", "d@example.com",
+					     "f@example.com", "h@example.com"};
+	static const char *const appended[] = {"g@example.com", "a@example.com",
+					       "e@example.com"};
+	static const char *const sorted[] = {"a@example.com", "b@example.com",
+					     "d@example.com", "e@example.com",
+					     "f@example.com", "g@example.com",
+					     "h@example.com"};
+	struct directory d = {0};
+	struct webstack_directory v;
+	char name[32];
+
+	(void)state;
+	for (size_t i = 0; i < 4; i++)
+		dir_add_account(&d, loaded[i], "{X}h");
+	for (size_t i = 0; i < 3; i++)
+		dir_add_account(&d, appended[i], "{X}h");
+	dir_view(&d, &v);
+	assert_int_equal(v.n_accounts, 7);
+	for (size_t i = 0; i < 7; i++) {
+		assert_string_equal(v.accounts[i].address, sorted[i]);
+		assert_string_equal(v.accounts[i].domain, "example.com");
+		assert_int_equal(v.accounts[i].local[0], sorted[i][0]);
+		assert_int_equal(v.accounts[i].local[1], '\0');
+		/* the lookups see the new positions */
+		assert_ptr_equal(dir_account(&d, sorted[i]), &d.accounts[i]);
+	}
+	dir_del_account(&d, "d@example.com");
+	dir_view(&d, &v);
+	assert_int_equal(v.n_accounts, 6);
+	for (size_t i = 0, k = 0; i < 7; i++)
+		if (strcmp(sorted[i], "d@example.com") != 0)
+			assert_string_equal(v.accounts[k++].address, sorted[i]);
+	assert_null(dir_account(&d, "d@example.com"));
+	assert_non_null(dir_account(&d, "h@example.com"));
+	dir_free(&d);
+
+	/* more stragglers than are moved one by one: a qsort */
+	for (int i = 99; i >= 0; i--) {
+		snprintf(name, sizeof(name), "u%02d@example.org", i);
+		dir_add_account(&d, name, "{X}h");
+	}
+	dir_view(&d, &v);
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "u%02d@example.org", i);
+		assert_string_equal(v.accounts[i].address, name);
+	}
+	dir_free(&d);
+}
+
 static int n_notes;
 
 static void count_note(const char *alias, const char *target)
@@ -165,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_sink_accepts_normal_names),
 		cmocka_unit_test(test_sink_refuses),
 		cmocka_unit_test(test_changes),
+		cmocka_unit_test(test_view_order),
 		cmocka_unit_test(test_prune_targets),
 	};
 

@@ -370,8 +370,8 @@ static void test_publish(void **state)
 }
 
 /* Empty map sources dated long ago on disk (the mock serves their text),
- * each with a compiled map made now. */
-static void fresh_maps(struct fx *f)
+ * each with a compiled map (.lmdb or .db) made now. */
+static void fresh_maps(struct fx *f, const char *ext)
 {
 	static const char *const names[] = {"vdomains", "vmailbox", "virtual",
 					    "sender_login"};
@@ -389,7 +389,8 @@ static void fresh_maps(struct fx *f)
 		assert_non_null(fp = fopen(path, "w"));
 		fclose(fp);
 		assert_int_equal(utimensat(AT_FDCWD, path, old, 0), 0);
-		strcat(path, ".lmdb");
+		strcat(path, ".");
+		strcat(path, ext);
 		assert_non_null(fp = fopen(path, "w"));
 		fclose(fp);
 	}
@@ -407,7 +408,7 @@ static void test_publish_unchanged(void **state)
 
 	assert_int_equal(postfix_publish(f->st, &m, &dir, &msg), 0);
 	host_mock_commit(&f->m);
-	fresh_maps(f);
+	fresh_maps(f, "lmdb");
 	assert_int_equal(postfix_publish(f->st, &m, &dir, &msg), 0);
 	assert_int_equal(host_mock_n_staged(&f->m), 0);
 	assert_int_equal(f->m.n_deferred, 0);
@@ -451,17 +452,17 @@ static void test_publish_incremental(void **state)
 	struct fx *f = *state;
 	struct webstack_mail m = mail_settings();
 	const char *msg = NULL;
-	char want[200];
+	char want[200], marker[200];
 	struct stat st;
 	int i;
 
 	assert_int_equal(postfix_publish(f->st, &m, &dir, &msg), 0);
 	host_mock_commit(&f->m);
-	fresh_maps(f);
+	fresh_maps(f, "lmdb");
 	f->m.replies = deletes_nothing;
 	assert_int_equal(postfix_publish(f->st, &m, &changed, &msg), 0);
-	/* vmailbox and sender_login: a removal and an addition each */
-	assert_int_equal(f->m.n_calls, 4);
+	/* vmailbox and sender_login: marked, a removal, an addition, unmarked */
+	assert_int_equal(f->m.n_calls, 8);
 	assert_int_equal(host_mock_run_calls(&f->m, &msg), 0);
 	assert_int_equal(f->m.n_runs, 4);
 
@@ -479,28 +480,70 @@ static void test_publish_incremental(void **state)
 	assert_true((i = run_index(&f->m, want)) >= 0);
 	assert_string_equal(f->m.inputs[i], "al@example.com a@example.com\n"
 					    "c@example.com c@example.com\n");
-	/* dated to the epoch before postmap: one that never finished (the
-	 * mock writes nothing) leaves the map stale, compiled whole next */
-	snprintf(want, sizeof(want), "%s/etc/postfix/vmailbox.lmdb", f->root);
-	assert_int_equal(stat(want, &st), 0);
-	assert_int_equal(st.st_mtime, 0);
-	/* and so the next change compiles it whole */
-	host_mock_commit(&f->m);
-	assert_int_equal(postfix_publish(f->st, &m, &dir, &msg), 0);
-	snprintf(want, sizeof(want), "/usr/sbin/postmap -- lmdb:%s/etc/postfix/vmailbox",
+	snprintf(marker, sizeof(marker), "%s/etc/postfix/vmailbox.lmdb" PF_UPDATING,
 		 f->root);
-	assert_true(deferred(&f->m, want));
-	host_mock_run_calls(&f->m, &msg);
+	assert_int_not_equal(lstat(marker, &st), 0);
 
-	/* a map brought up to date again, and a postmap that fails */
+	/* A postmap that fails leaves the mark: the map counts as stale... */
 	host_mock_commit(&f->m);
-	snprintf(want, sizeof(want), "%s/etc/postfix/vmailbox.lmdb", f->root);
-	assert_int_equal(utimensat(AT_FDCWD, want, NULL, 0), 0);
 	f->m.replies = fails;
-	assert_int_equal(postfix_publish(f->st, &m, &changed, &msg), 0);
+	assert_int_equal(postfix_publish(f->st, &m, &dir, &msg), 0);
 	assert_int_not_equal(host_mock_run_calls(&f->m, &msg), 0);
 	assert_non_null(strstr(msg, "exit 1"));
 	assert_non_null(strstr(msg, "fatal: open database"));
+	assert_int_equal(lstat(marker, &st), 0);
+	/* ...and the next change compiles it whole, which clears the mark */
+	host_mock_commit(&f->m);
+	f->m.replies = NULL;
+	assert_int_equal(postfix_publish(f->st, &m, &changed, &msg), 0);
+	snprintf(want, sizeof(want), "/usr/sbin/postmap -- lmdb:%s/etc/postfix/vmailbox",
+		 f->root);
+	assert_true(deferred(&f->m, want));
+	assert_int_equal(host_mock_run_calls(&f->m, &msg), 0);
+	assert_int_not_equal(lstat(marker, &st), 0);
+}
+
+/* A source that changed outside its entries (its header) gets a new map. */
+static void test_publish_header_only(void **state)
+{
+	struct fx *f = *state;
+	struct webstack_mail m = mail_settings();
+	const char *msg = NULL;
+	char want[200];
+
+	assert_int_equal(postfix_publish(f->st, &m, &dir, &msg), 0);
+	host_mock_commit(&f->m);
+	fresh_maps(f, "lmdb");
+	host_mock_put(&f->m, PF_DIR "/vdomains", "# an older header\nexample.com OK\n");
+	assert_int_equal(postfix_publish(f->st, &m, &dir, &msg), 0);
+	snprintf(want, sizeof(want), "/usr/sbin/postmap -- lmdb:%s/etc/postfix/vdomains",
+		 f->root);
+	assert_true(deferred(&f->m, want));
+	assert_int_equal(f->m.n_calls, 0);
+}
+
+/* hash maps are never updated in place, however few entries change. */
+static void test_publish_hash_few_changes(void **state)
+{
+	static const struct webstack_account one[] = {
+		{"a@example.com", "a", "example.com", "{X}a"},
+	};
+	static const struct webstack_directory fewer = {domains, 1, one, 1, aliases, 2,
+							NULL, 0};
+	struct fx *f = *state;
+	struct webstack_mail m = mail_settings();
+	const char *msg = NULL;
+	char want[200];
+
+	f->st->map_type = "hash";
+	assert_int_equal(postfix_publish(f->st, &m, &dir, &msg), 0);
+	host_mock_commit(&f->m);
+	fresh_maps(f, "db");
+	assert_int_equal(postfix_publish(f->st, &m, &fewer, &msg), 0);
+	snprintf(want, sizeof(want), "/usr/sbin/postmap -- hash:%s/etc/postfix/vmailbox.new",
+		 f->root);
+	assert_true(deferred(&f->m, want));
+	assert_int_equal(f->m.n_calls, 0);
 }
 
 /* Past the limit of changed entries, the whole map is compiled. */
@@ -520,7 +563,7 @@ static void test_publish_many_changes(void **state)
 	}
 	assert_int_equal(postfix_publish(f->st, &m, &dir, &msg), 0);
 	host_mock_commit(&f->m);
-	fresh_maps(f);
+	fresh_maps(f, "lmdb");
 	assert_int_equal(postfix_publish(f->st, &m, &big, &msg), 0);
 	snprintf(want, sizeof(want), "/usr/sbin/postmap -- lmdb:%s/etc/postfix/vmailbox",
 		 f->root);
@@ -587,6 +630,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_publish_incremental, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_publish_many_changes, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_publish_header_only, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_publish_hash_few_changes, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_publish_hash, fx_setup,
 						fx_teardown),
