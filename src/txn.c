@@ -703,6 +703,15 @@ static char *random_name(const char *base, const char *what)
 	return xasprintf(".%s.ws-%s-%s", base, what, hex);
 }
 
+/* Adds a copy of path to the set v (indexed by ix) unless it is there. */
+static void add_once(struct strv *v, struct name_index *ix, const char *path)
+{
+	if (name_index_find(ix, v->v, sizeof(char *), v->n, path) != NAME_INDEX_NONE)
+		return;
+	strv_add(v, path);
+	name_index_added(ix, v->v, sizeof(char *), v->n);
+}
+
 /* Logical parents of every changed item that do not exist yet, and the
  * ITEM_DIR targets themselves, outermost first. */
 static void plan_mkdirs(struct txn *t)
@@ -724,13 +733,8 @@ static void plan_mkdirs(struct txn *t)
 				continue;
 			p[k] = '\0';
 			real = fs_real(t->root, p);
-			if (lstat(real, &st) < 0 && errno == ENOENT &&
-			    name_index_find(&t->ix_mkdirs, t->mkdirs.v, sizeof(char *),
-					    t->mkdirs.n, p) == NAME_INDEX_NONE) {
-				strv_add(&t->mkdirs, p);
-				name_index_added(&t->ix_mkdirs, t->mkdirs.v,
-						 sizeof(char *), t->mkdirs.n);
-			}
+			if (lstat(real, &st) < 0 && errno == ENOENT)
+				add_once(&t->mkdirs, &t->ix_mkdirs, p);
 			free(real);
 			if (k < len)
 				p[k] = '/';
@@ -783,11 +787,7 @@ fail:
 /* A directory whose entries changed: synced at the next sync point. */
 static void sync_later(struct txn *t, const char *dir)
 {
-	if (name_index_find(&t->ix_unsynced, t->unsynced.v, sizeof(char *),
-			    t->unsynced.n, dir) != NAME_INDEX_NONE)
-		return;
-	strv_add(&t->unsynced, dir);
-	name_index_added(&t->ix_unsynced, t->unsynced.v, sizeof(char *), t->unsynced.n);
+	add_once(&t->unsynced, &t->ix_unsynced, dir);
 }
 
 /* The sync point before each journal state: every directory changed since

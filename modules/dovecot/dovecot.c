@@ -20,6 +20,7 @@
 #include "dovecot_users.h"
 #include "mbuf.h"
 #include "modhost.h"
+#include "msort.h"
 #include "port.h"
 
 #define DOVEADM "/usr/bin/doveadm"
@@ -188,7 +189,7 @@ static int render_users(struct dovecot *d, const struct webstack_mail *mail,
 {
 	const struct webstack_account **v;
 	char middle[PATH_MAX + 64];
-	int unsorted = 0, r = 0;
+	int r = 0;
 
 	if (dv_users_middle(middle, sizeof(middle), mail) < 0)
 		return ws_fail(&d->msg, err_r, -EINVAL, "mail_root is too long for %s",
@@ -196,14 +197,10 @@ static int render_users(struct dovecot *d, const struct webstack_mail *mail,
 	v = malloc((dir->n_accounts ? dir->n_accounts : 1) * sizeof(*v));
 	if (!v)
 		return oom(d, err_r);
-	for (size_t i = 0; i < dir->n_accounts; i++) {
+	for (size_t i = 0; i < dir->n_accounts; i++)
 		v[i] = &dir->accounts[i];
-		/* The host hands them sorted (webstack/mail.h); sort otherwise. */
-		if (i > 0 && account_cmp(&v[i - 1], &v[i]) > 0)
-			unsorted = 1;
-	}
-	if (unsorted)
-		qsort(v, dir->n_accounts, sizeof(*v), account_cmp);
+	/* The host hands them sorted (webstack/mail.h); sort otherwise. */
+	msort_unless_sorted(v, dir->n_accounts, sizeof(*v), account_cmp);
 	for (size_t i = 0; i < dir->n_accounts && r == 0; i++) {
 		const char *problem = dv_account_problem(v[i]);
 

@@ -121,20 +121,18 @@ static char *source_path(int which)
  * entry (pf_update.c: an update that did not finish): compile it again. */
 static int map_stale(struct pf_state *st, const char *source)
 {
-	char *src = st->h->path(st->h, source), *db = NULL, *marker = NULL;
+	char *src = st->h->path(st->h, source), *db = NULL;
 	struct stat s, d;
 	int stale = 1;
 
 	if (src && asprintf(&db, "%s.%s", src, strcmp(st->map_type, "hash") ? "lmdb" : "db") >= 0 &&
-	    asprintf(&marker, "%s%s", db, PF_UPDATING) >= 0 &&
 	    stat(src, &s) == 0 && stat(db, &d) == 0)
 		stale = d.st_mtim.tv_sec < s.st_mtim.tv_sec ||
 			(d.st_mtim.tv_sec == s.st_mtim.tv_sec &&
 			 d.st_mtim.tv_nsec < s.st_mtim.tv_nsec) ||
-			lstat(marker, &d) == 0;
+			(strcmp(st->map_type, "lmdb") == 0 && pf_update_marked(st, source));
 	free(src);
 	free(db);
-	free(marker);
 	return stale;
 }
 
@@ -193,7 +191,7 @@ int pf_maps_publish(struct pf_state *st, const struct webstack_mail *m,
 		char *path = source_path(i), *old = NULL;
 		size_t oldlen = 0;
 		struct mbuf b = {0};
-		int r, changed;
+		int r, changed, stale;
 
 		if (!path)
 			return pf_fail(st, err_r, ENOMEM, "out of memory");
@@ -211,12 +209,12 @@ int pf_maps_publish(struct pf_state *st, const struct webstack_mail *m,
 			r = st->h->stage_file(st->h, &(struct webstack_file){
 				.path = path, .data = b.s, .len = b.len, .mode = 0644},
 				err_r);
+		stale = r == 0 && map_stale(st, path);
 		/* A map in step with the old source takes just the changes
 		 * (hash maps are always built beside the live one). */
-		if (r == 0 && changed && old && strcmp(st->map_type, "lmdb") == 0 &&
-		    !map_stale(st, path))
+		if (r == 0 && changed && old && !stale && strcmp(st->map_type, "lmdb") == 0)
 			r = pf_update_queue(st, path, old, oldlen, b.s, b.len, err_r);
-		else if (r == 0 && (changed || map_stale(st, path)))
+		else if (r == 0 && (changed || stale))
 			r = 1;
 		if (r == 1)
 			r = compile(st, path, err_r);

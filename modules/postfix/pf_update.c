@@ -13,11 +13,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "msort.h"
 #include "postfix.h"
@@ -239,16 +239,14 @@ static int queue_mark(struct pf_state *st, const char *source, int make,
 		      const char **err_r)
 {
 	struct mark *m = calloc(1, sizeof(*m));
-	char *real = st->h->path(st->h, source), what[256];
+	char what[256];
 	const char *msg;
 	int r;
 
-	if (!m || !real || asprintf(&m->path, "%s.lmdb%s", real, PF_UPDATING) < 0) {
+	if (!m || !(m->path = pf_update_mark_path(st, source))) {
 		free(m);
-		free(real);
 		return pf_fail(st, err_r, ENOMEM, "out of memory");
 	}
-	free(real);
 	m->make = make;
 	snprintf(what, sizeof(what), make ? "mark %s as being updated" :
 		 "clear the being-updated mark of %s", m->path);
@@ -256,20 +254,29 @@ static int queue_mark(struct pf_state *st, const char *source, int make,
 	return r < 0 ? pf_fail(st, err_r, -r, "cannot queue the map's mark: %s", msg) : 0;
 }
 
+char *pf_update_mark_path(struct pf_state *st, const char *source)
+{
+	char *real = st->h->path(st->h, source), *mark = NULL;
+
+	if (real && asprintf(&mark, "%s.lmdb" PF_UPDATING, real) < 0)
+		mark = NULL;
+	free(real);
+	return mark;
+}
+
+int pf_update_marked(struct pf_state *st, const char *source)
+{
+	char *mark = pf_update_mark_path(st, source);
+	struct stat s;
+	int there = mark && lstat(mark, &s) == 0;
+
+	free(mark);
+	return there;
+}
+
 int pf_update_unmark(struct pf_state *st, const char *source, const char **err_r)
 {
-	char *real = st->h->path(st->h, source), *marker = NULL;
-	struct stat s;
-	int there;
-
-	if (!real || asprintf(&marker, "%s.lmdb%s", real, PF_UPDATING) < 0) {
-		free(real);
-		return pf_fail(st, err_r, ENOMEM, "out of memory");
-	}
-	there = lstat(marker, &s) == 0;
-	free(real);
-	free(marker);
-	return there ? queue_mark(st, source, 0, err_r) : 0;
+	return pf_update_marked(st, source) ? queue_mark(st, source, 0, err_r) : 0;
 }
 
 int pf_update_queue(struct pf_state *st, const char *source, const char *old,

@@ -92,6 +92,10 @@ int pf_maps_publish(struct pf_state *st, const struct webstack_mail *m,
 int pf_update_queue(struct pf_state *st, const char *source, const char *old,
 		    size_t old_len, const char *new, size_t new_len,
 		    const char **err_r);
+/* The mark's path for source (a logical path), or NULL; caller frees. */
+char *pf_update_mark_path(struct pf_state *st, const char *source);
+/* 1 when source's map is marked (an update did not finish). */
+int pf_update_marked(struct pf_state *st, const char *source);
 /* After a whole compile: queues the removal of source's mark, if any. */
 int pf_update_unmark(struct pf_state *st, const char *source, const char **err_r);
 

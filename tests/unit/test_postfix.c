@@ -369,14 +369,20 @@ static void test_publish(void **state)
 	assert_int_equal(f->m.n_deferred, 4);
 }
 
-/* Empty map sources dated long ago on disk (the mock serves their text),
- * each with a compiled map (.lmdb or .db) made now. */
+/* dir published and committed, as the mock's disk; on the real disk,
+ * empty map sources dated long ago, each with a compiled map (.lmdb or .db)
+ * made now: every map in step with its source. */
 static void fresh_maps(struct fx *f, const char *ext)
 {
 	static const char *const names[] = {"vdomains", "vmailbox", "virtual",
 					    "sender_login"};
 	struct timespec old[2] = {{1000, 0}, {1000, 0}};
+	struct webstack_mail m = mail_settings();
+	const char *msg = NULL;
 	char path[128];
+
+	assert_int_equal(postfix_publish(f->st, &m, &dir, &msg), 0);
+	host_mock_commit(&f->m);
 
 	snprintf(path, sizeof(path), "%s/etc", f->root);
 	assert_int_equal(mkdir(path, 0755), 0);
@@ -406,8 +412,6 @@ static void test_publish_unchanged(void **state)
 	char path[128], want[160];
 	struct timespec old[2] = {{1000, 0}, {1000, 0}};
 
-	assert_int_equal(postfix_publish(f->st, &m, &dir, &msg), 0);
-	host_mock_commit(&f->m);
 	fresh_maps(f, "lmdb");
 	assert_int_equal(postfix_publish(f->st, &m, &dir, &msg), 0);
 	assert_int_equal(host_mock_n_staged(&f->m), 0);
@@ -456,8 +460,6 @@ static void test_publish_incremental(void **state)
 	struct stat st;
 	int i;
 
-	assert_int_equal(postfix_publish(f->st, &m, &dir, &msg), 0);
-	host_mock_commit(&f->m);
 	fresh_maps(f, "lmdb");
 	f->m.replies = deletes_nothing;
 	assert_int_equal(postfix_publish(f->st, &m, &changed, &msg), 0);
@@ -511,8 +513,6 @@ static void test_publish_header_only(void **state)
 	const char *msg = NULL;
 	char want[200];
 
-	assert_int_equal(postfix_publish(f->st, &m, &dir, &msg), 0);
-	host_mock_commit(&f->m);
 	fresh_maps(f, "lmdb");
 	host_mock_put(&f->m, PF_DIR "/vdomains", "# an older header\nexample.com OK\n");
 	assert_int_equal(postfix_publish(f->st, &m, &dir, &msg), 0);
@@ -536,8 +536,6 @@ static void test_publish_hash_few_changes(void **state)
 	char want[200];
 
 	f->st->map_type = "hash";
-	assert_int_equal(postfix_publish(f->st, &m, &dir, &msg), 0);
-	host_mock_commit(&f->m);
 	fresh_maps(f, "db");
 	assert_int_equal(postfix_publish(f->st, &m, &fewer, &msg), 0);
 	snprintf(want, sizeof(want), "/usr/sbin/postmap -- hash:%s/etc/postfix/vmailbox.new",
@@ -561,8 +559,6 @@ static void test_publish_many_changes(void **state)
 		snprintf(names[i], sizeof(names[i]), "u%03zu@example.com", i);
 		many[i] = (struct webstack_account){names[i], "u", "example.com", "{X}u"};
 	}
-	assert_int_equal(postfix_publish(f->st, &m, &dir, &msg), 0);
-	host_mock_commit(&f->m);
 	fresh_maps(f, "lmdb");
 	assert_int_equal(postfix_publish(f->st, &m, &big, &msg), 0);
 	snprintf(want, sizeof(want), "/usr/sbin/postmap -- lmdb:%s/etc/postfix/vmailbox",
