@@ -204,11 +204,18 @@ static void blank(char *from, char *to)
  * NUL when it has none. */
 static char *skip_string(char *p)
 {
-	char quote = *p;
+	char quote = *p, *close;
 
-	for (p++; *p && *p != quote; p++)
+	for (p++; *p && *p != quote; p++) {
 		if (*p == '\\' && p[1])
 			p++;
+		/* libconfuse's lexer reads "${...}" in a double-quoted string
+		 * up to the next '}', wherever it is: a quote before it does
+		 * not close the string. */
+		else if (quote == '"' && p[0] == '$' && p[1] == '{' &&
+			 (close = strchr(p + 2, '}')))
+			p = close;
+	}
 	return p;
 }
 
