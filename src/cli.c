@@ -343,6 +343,8 @@ int cli_main(struct ctx *c, int argc, char **argv)
 	args = take_args(cmd, argv, pos + used, n_args);
 	free(pos);
 	r = cmd->run(c, n_args, args);
+	if (r == 0 && ctx_run_background(c) < 0)
+		r = ctx_fail(c);
 	free_args(args, n_args);
 	return r;
 }

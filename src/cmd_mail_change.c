@@ -12,6 +12,7 @@
 #include "log.h"
 #include "maildkim.h"
 #include "mail.h"
+#include "mail_append.h"
 #include "password.h"
 #include "purge.h"
 #include "validate.h"
@@ -19,25 +20,46 @@
 struct change {
 	int removing;		/* publish order: mta first */
 	int (*apply)(struct mail_session *s, struct change *ch);
+	/* Without the accounts loaded, by appending (mail_append.h): 0 when
+	 * staged, 1 when apply() must do it after all, -1 on error. */
+	int (*append)(struct mail_session *s, struct change *ch);
 	const char *name;	/* normalised DOMAIN or ADDRESS */
 	size_t local_len;
 	const char *hash;	/* add account, passwd */
 	struct strv targets;	/* add alias */
 	const char *done;	/* notice after the commit */
 	int noop;		/* nothing to change: say so, exit 0 */
+	int appended;		/* staged by append(): no publish */
 	int purge;		/* del account --purge */
 	const char *selector;	/* dkim retire */
 };
+
+/* The change by appending, when it can be: 0 done (staged), 1 not done,
+ * -1 on error. --dry-run shows the change as the whole files render it. */
+static int run_append(struct ctx *c, struct mail_session *s, struct change *ch)
+{
+	int r = mail_open_without_accounts(s, c);
+
+	if (r == 0)
+		r = ch->append(s, ch);
+	if (r != 1)
+		return r;
+	txn_clear(c->txn);	/* what a role staged before another said no */
+	return mail_reload(s) < 0 ? -1 : 1;
+}
 
 static int run_change(struct ctx *c, struct change *ch)
 {
 	struct mail_session s;
 	int r;
 
-	r = mail_open(&s, c, MAIL_CHANGE, NULL);
-	if (r == 0)
+	if (ch->append && !c->opt[OPT_DRY_RUN])
+		r = run_append(c, &s, ch);
+	else
+		r = mail_open(&s, c, MAIL_CHANGE, NULL) < 0 ? -1 : 1;
+	if (r == 1)
 		r = ch->apply(&s, ch);
-	if (r == 0 && !ch->noop)
+	if (r == 0 && !ch->noop && !ch->appended)
 		r = mail_publish(&s, ch->removing);
 	if (r == 0 && !ch->noop)
 		r = mail_commit(&s);
@@ -149,14 +171,16 @@ static int address_arg(struct ctx *c, const char *arg, char *out, size_t *local_
 	return 0;
 }
 
-static int apply_add_account(struct mail_session *s, struct change *ch)
+/* An account can be added when its domain is a mail domain and the
+ * address is neither an account (is_account) nor an alias. */
+static int check_new_account(struct mail_session *s, struct change *ch,
+			     int is_account)
 {
 	const char *domain = ch->name + ch->local_len + 1;
-	char local[VALIDATE_LOCAL_MAX + 1];
 
 	if (!dir_has_domain(&s->dir, domain))
 		return no_domain(s, domain);
-	if (dir_account(&s->dir, ch->name))
+	if (is_account)
 		return err_set(&s->c->err, EX_CANTCREAT,
 			       "account '%s' already exists: change its password "
 			       "with `webstack mail passwd %s`", ch->name, ch->name);
@@ -164,10 +188,43 @@ static int apply_add_account(struct mail_session *s, struct change *ch)
 		return err_set(&s->c->err, EX_CANTCREAT,
 			       "'%s' is an alias: delete it first with `webstack "
 			       "mail del alias %s`", ch->name, ch->name);
+	return 0;
+}
+
+static int stage_maildir(struct mail_session *s, struct change *ch)
+{
+	char local[VALIDATE_LOCAL_MAX + 1];
+
 	memcpy(local, ch->name, ch->local_len);
 	local[ch->local_len] = '\0';
+	return mail_stage_maildir(s, ch->name + ch->local_len + 1, local);
+}
+
+static int apply_add_account(struct mail_session *s, struct change *ch)
+{
+	if (check_new_account(s, ch, dir_account(&s->dir, ch->name) != NULL) < 0)
+		return -1;
 	dir_add_account(&s->dir, ch->name, ch->hash);
-	return mail_stage_maildir(s, domain, local);
+	return stage_maildir(s, ch);
+}
+
+/* An alias that forwards to the address gains it as an owner in the
+ * MTA's sender map: that takes the whole directory. */
+static int append_add_account(struct mail_session *s, struct change *ch)
+{
+	int found = 0, r = mail_find_account(s, ch->name, &found);
+
+	if (r != 0)
+		return r;
+	if (check_new_account(s, ch, found) < 0)
+		return -1;
+	if (dir_is_target(&s->dir, ch->name))
+		return 1;
+	r = stage_maildir(s, ch);
+	if (r == 0)
+		r = mail_append_account(s, ch->name, ch->local_len, ch->hash);
+	ch->appended = r == 0;
+	return r;
 }
 
 static int no_account(struct mail_session *s, const char *address)
@@ -233,7 +290,8 @@ static int account_change(struct ctx *c, int argc, char **argv, struct change *c
 
 int cmd_mail_add_account(struct ctx *c, int argc, char **argv)
 {
-	struct change ch = {.apply = apply_add_account, .done = "added account"};
+	struct change ch = {.apply = apply_add_account, .append = append_add_account,
+			    .done = "added account"};
 
 	return account_change(c, argc, argv, &ch);
 }

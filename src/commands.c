@@ -26,6 +26,9 @@ const struct cli_option options[] = {
 	{OPT_PURGE, "purge", 0, NULL, "also remove the account's Maildir"},
 	{OPT_REPAIR, "repair", 0, NULL,
 	 "write what is out of step, as `mail setup` would (orphans are kept)"},
+	{OPT_WAIT, "wait", 0, NULL,
+	 "return only once the account is usable (Dovecot serves it and Postfix "
+	 "accepts mail for it), not up to a second or two before"},
 	{OPT_FORMAT, "format", 0, "FORMAT",
 	 "zone (the default), json or nsupdate"},
 	{OPT_SERVER, "server", 0, "ADDR[:PORT]",
@@ -42,6 +45,7 @@ static const enum opt_id setup_opts[] = {OPT_HOSTNAME, OPT_COUNT_};
 static const enum opt_id force_opts[] = {OPT_FORCE, OPT_COUNT_};
 static const enum opt_id purge_opts[] = {OPT_PURGE, OPT_COUNT_};
 static const enum opt_id repair_opts[] = {OPT_REPAIR, OPT_COUNT_};
+static const enum opt_id wait_opts[] = {OPT_WAIT, OPT_COUNT_};
 static const enum opt_id dns_show_opts[] = {OPT_FORMAT, OPT_COUNT_};
 static const enum opt_id dns_check_opts[] = {OPT_SERVER, OPT_COUNT_};
 static const enum opt_id dns_push_opts[] = {OPT_SERVER, OPT_TSIG_KEY, OPT_COUNT_};
@@ -118,10 +122,14 @@ const struct cli_command commands[] = {
 	 "Refuses while the domain has accounts or aliases, unless --force. "
 	 "Maildirs are never removed by this command.",
 	 cmd_mail_del_domain},
-	{"mail add account", "ADDRESS [PASSWORD]", 1, 2, CHANGE | CMD_PASSWORD, NULL,
+	{"mail add account", "ADDRESS [PASSWORD]", 1, 2, CHANGE | CMD_PASSWORD, wait_opts,
 	 "Create a mailbox account",
 	 "Creates the Maildir, then the Dovecot user, then the Postfix entry, so "
-	 "mail is never accepted for a mailbox that cannot take it. Without "
+	 "mail is never accepted for a mailbox that cannot take it. It appends "
+	 "to the users file and Postfix's sources and returns; in the "
+	 "background, once Dovecot serves the new account (within a second or "
+	 "two), its address goes into Postfix's maps. --wait returns only then. "
+	 "Without "
 	 "PASSWORD it is asked for on the terminal or read with "
 	 "--password-stdin; it is stored hashed (password_scheme). A PASSWORD "
 	 "given as an argument is wiped from the process's command line at "

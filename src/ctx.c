@@ -164,13 +164,27 @@ int ctx_commit(struct ctx *c)
 
 void ctx_end(struct ctx *c)
 {
+	if (c->txn)
+		txn_take_background(c->txn, &c->bg);
 	txn_end(c->txn);
 	c->txn = NULL;
+}
+
+int ctx_run_background(struct ctx *c)
+{
+	struct txn_options o = {.root = c->root};
+
+	if (c->bg.n == 0)
+		return 0;
+	o.lock_file = c->conf.lock_file;
+	o.lock_timeout = c->conf.lock_timeout;
+	return background_run(&c->bg, &o, !c->opt[OPT_WAIT], &c->err);
 }
 
 void ctx_free(struct ctx *c)
 {
 	txn_end(c->txn);
+	background_release(&c->bg);
 	if (c->loader_ready)
 		loader_free(&c->loader);
 	for (size_t i = 0; c->hosts && i < c->loader.n_mods; i++)

@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 
+#include "background.h"
 #include "conf.h"
 #include "err.h"
 #include "loader.h"
@@ -23,7 +24,7 @@ enum opt_id {
 	OPT_CONFIG, OPT_ROOT, OPT_MODULE_DIR, OPT_DRY_RUN, OPT_JSON, OPT_QUIET,
 	OPT_VERBOSE, OPT_VERSION, OPT_HELP,
 	OPT_PASSWORD_STDIN, OPT_SCHEME, OPT_MAN, OPT_HOSTNAME, OPT_FORCE, OPT_PURGE,
-	OPT_REPAIR,
+	OPT_REPAIR, OPT_WAIT,
 	OPT_FORMAT, OPT_SERVER, OPT_TSIG_KEY,
 	OPT_COUNT_
 };
@@ -41,6 +42,7 @@ struct ctx {
 	int loader_ready, modules_ready;
 	struct host_priv **hosts;	/* one per loaded module */
 	struct txn *txn;
+	struct background bg;		/* taken from the committed txn */
 	struct err err;
 	/* Modules to load besides the config's, retired from a role
 	 * (loader_load_retired()); added by ctx_retire(). */
@@ -63,6 +65,9 @@ int ctx_modules(struct ctx *c, int init);
 int ctx_begin(struct ctx *c);
 int ctx_commit(struct ctx *c);
 void ctx_end(struct ctx *c);
+/* After the command: runs the background work its committed changes left
+ * (background.h), detached unless --wait. -1 with c->err set. */
+int ctx_run_background(struct ctx *c);
 /* The host table handed to module m. */
 const struct webstack_host *ctx_host(struct ctx *c, struct module *m);
 void ctx_free(struct ctx *c);

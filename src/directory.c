@@ -46,6 +46,14 @@ struct dir_alias *dir_alias(const struct directory *d, const char *address)
 	return i == NAME_INDEX_NONE ? NULL : &d->aliases[i];
 }
 
+int dir_is_target(const struct directory *d, const char *address)
+{
+	for (size_t i = 0; i < d->n_aliases; i++)
+		if (strv_contains(&d->aliases[i].targets, address))
+			return 1;
+	return 0;
+}
+
 /* After anything that moves or removes elements. */
 static void dir_reordered(struct directory *d)
 {

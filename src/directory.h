@@ -70,6 +70,8 @@ void dir_sink_init(struct dir_sink *s, struct directory *dir);
 int dir_has_domain(const struct directory *d, const char *domain);
 struct dir_account *dir_account(const struct directory *d, const char *address);
 struct dir_alias *dir_alias(const struct directory *d, const char *address);
+/* 1 when an alias forwards to address. */
+int dir_is_target(const struct directory *d, const char *address);
 /* Number of accounts (and of aliases) in domain. */
 size_t dir_domain_accounts(const struct directory *d, const char *domain);
 size_t dir_domain_aliases(const struct directory *d, const char *domain);

@@ -115,6 +115,54 @@ static int host_stage_remove(const struct webstack_host *h, const char *path,
 		       host_fail(h, err_r, EINVAL) : 0;
 }
 
+static int host_stage_append(const struct webstack_host *h,
+			     const struct webstack_file *f, const char **err_r)
+{
+	struct txn *t = host_txn(h, err_r);
+
+	if (!t)
+		return -EINVAL;
+	return txn_stage_append(t, f, &PRIV(h)->err) < 0 ?
+		       host_fail(h, err_r, EINVAL) : 0;
+}
+
+/* bg: -1 for a call after the commit, else a background call, locked
+ * when 1. */
+static int defer(const struct webstack_host *h, const struct txn_call *call, int bg,
+		 const char **err_r)
+{
+	struct txn *t = host_txn(h, err_r);
+
+	if (!t) {
+		if (call->release)
+			call->release(call->arg);
+		return -EINVAL;
+	}
+	if (bg < 0)
+		txn_defer_call(t, call);
+	else
+		txn_defer_background(t, call, bg);
+	return 0;
+}
+
+static int host_defer_call(const struct webstack_host *h, const char *what,
+			   int (*fn)(void *arg, const char **err_r), void *arg,
+			   void (*release)(void *arg), const char **err_r)
+{
+	return defer(h, &(struct txn_call){.what = what, .fn = fn, .arg = arg,
+					   .release = release}, -1, err_r);
+}
+
+static int host_defer_background(const struct webstack_host *h, const char *what,
+				 int (*fn)(void *arg, const char **err_r), void *arg,
+				 void (*release)(void *arg), unsigned flags,
+				 const char **err_r)
+{
+	return defer(h, &(struct txn_call){.what = what, .fn = fn, .arg = arg,
+					   .release = release},
+		     (flags & WEBSTACK_BG_LOCKED) != 0, err_r);
+}
+
 static int host_defer_run(const struct webstack_host *h, const char *const argv[],
 			  const char **err_r)
 {
@@ -138,21 +186,6 @@ static int host_defer_service(const struct webstack_host *h,
 	return 0;
 }
 
-static int host_defer_call(const struct webstack_host *h, const char *what,
-			   int (*fn)(void *arg, const char **err_r), void *arg,
-			   void (*release)(void *arg), const char **err_r)
-{
-	struct txn *t = host_txn(h, err_r);
-
-	if (!t) {
-		if (release)
-			release(arg);
-		return -EINVAL;
-	}
-	txn_defer_call(t, &(struct txn_call){.what = what, .fn = fn, .arg = arg,
-					      .release = release});
-	return 0;
-}
 
 static int host_service(const struct webstack_host *h,
 			const struct webstack_service *svc,
@@ -205,5 +238,7 @@ void host_init(struct host_priv *hp, struct ctx *ctx, const char *who)
 		.service = host_service,
 		.lookup_user = host_lookup_user,
 		.defer_call = host_defer_call,
+		.stage_append = host_stage_append,
+		.defer_background = host_defer_background,
 	};
 }

@@ -223,7 +223,8 @@ static int fill_settings(struct mail_session *s, enum mail_mode mode,
 
 /* ---- the directory ------------------------------------------------------ */
 
-static int load_directory(struct mail_session *s)
+/* The whole directory, or with accounts 0 the domains and aliases only. */
+static int load_directory(struct mail_session *s, int accounts)
 {
 	struct dir_sink sink;
 	const char *msg = NULL;
@@ -233,10 +234,10 @@ static int load_directory(struct mail_session *s)
 	r = mta_ops(s)->load(state(s->mta), &s->mail, &sink.sink, &msg);
 	if (ctx_op_result(s->c, s->mta, "load", r, msg) < 0)
 		return -1;
-	r = imap_ops(s)->load(state(s->imap), &s->mail, &sink.sink, &msg);
+	r = accounts ? imap_ops(s)->load(state(s->imap), &s->mail, &sink.sink, &msg) : 0;
 	if (ctx_op_result(s->c, s->imap, "load", r, msg) < 0)
 		return -1;
-	if (maildkim_load(s) < 0)
+	if (accounts && maildkim_load(s) < 0)
 		return -1;
 	for (size_t i = 0; i < s->dir.domains.n; i++)
 		strv_add(&s->loaded_domains, s->dir.domains.v[i]);
@@ -250,8 +251,8 @@ static int load_directory(struct mail_session *s)
 	return 0;
 }
 
-int mail_open(struct mail_session *s, struct ctx *c, enum mail_mode mode,
-	      const char *hostname)
+static int open_session(struct mail_session *s, struct ctx *c, enum mail_mode mode,
+			const char *hostname)
 {
 	memset(s, 0, sizeof(*s));
 	s->c = c;
@@ -263,7 +264,25 @@ int mail_open(struct mail_session *s, struct ctx *c, enum mail_mode mode,
 	    fill_settings(s, mode, hostname) < 0)
 		return -1;
 	find_filters(s);
-	return load_directory(s);
+	return 0;
+}
+
+int mail_open(struct mail_session *s, struct ctx *c, enum mail_mode mode,
+	      const char *hostname)
+{
+	return open_session(s, c, mode, hostname) < 0 ? -1 : load_directory(s, 1);
+}
+
+int mail_open_without_accounts(struct mail_session *s, struct ctx *c)
+{
+	return open_session(s, c, MAIL_CHANGE, NULL) < 0 ? -1 : load_directory(s, 0);
+}
+
+int mail_reload(struct mail_session *s)
+{
+	dir_free(&s->dir);
+	strv_free(&s->loaded_domains);
+	return load_directory(s, 1);
 }
 
 int mail_publish(struct mail_session *s, int removing)

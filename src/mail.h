@@ -63,6 +63,13 @@ struct mail_session {
 
 int mail_open(struct mail_session *s, struct ctx *c, enum mail_mode mode,
 	      const char *hostname);
+/* mail_open() for a change that needs no account but the one it asks the
+ * imap role about (mail_append.h): s->dir holds the domains and aliases
+ * only. */
+int mail_open_without_accounts(struct mail_session *s, struct ctx *c);
+/* Loads the whole directory again, accounts included, in place of what
+ * s->dir holds. */
+int mail_reload(struct mail_session *s);
 
 /* Hands the directory to both roles' publish() in the order above, and
  * then to every filter's. */

@@ -21,12 +21,15 @@ static const struct role_op mta_ops[] = {
 	OP(webstack_mta_ops, load, 1),
 	OP(webstack_mta_ops, publish, 1),
 	OP(webstack_mta_ops, status, 1),
+	OP(webstack_mta_ops, add_account, 0),
 };
 static const struct role_op imap_ops[] = {
 	OP(webstack_imap_ops, setup, 1),
 	OP(webstack_imap_ops, load, 1),
 	OP(webstack_imap_ops, publish, 1),
 	OP(webstack_imap_ops, status, 1),
+	OP(webstack_imap_ops, find_account, 0),
+	OP(webstack_imap_ops, add_account, 0),
 };
 static const struct role_op dns_ops[] = {
 	OP(webstack_dns_ops, render, 1),

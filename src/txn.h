@@ -11,8 +11,8 @@
  *      mode before any content, then written and fsynced; each existing
  *      target gets a hard-link backup;
  *   3. the journal is marked "applying"; files are renamed into place,
- *      directories given their owner and mode, removals done, in staging
- *      order;
+ *      directories given their owner and mode, removals done, appends
+ *      written at the old end of their file and fsynced, in staging order;
  *   4. the journal is marked "done" (the commit point); backups go.
  *
  * Every directory whose entries a phase changed is fsynced once, before
@@ -22,7 +22,8 @@
  * A failure in 2 or 3 undoes every step already done. A crash leaves the
  * journal behind and the next txn_begin() on the same lock file finishes
  * the job: before the commit point everything is rolled back, after it the
- * backups are removed. Each file is thus always old or new, and a whole
+ * backups are removed (an append is undone by truncating its file to the
+ * size the journal recorded). Each file is thus always old or new, and a whole
  * transaction is all old or all new once recovered.
  *
  * A replaced file whose size and mtime second would equal the old one's
@@ -42,6 +43,7 @@
 
 #include <webstack/host.h>
 
+#include "background.h"
 #include "buf.h"
 #include "err.h"
 
@@ -61,6 +63,10 @@ int txn_stage_file(struct txn *t, const struct webstack_file *f, struct err *e);
 int txn_stage_dir(struct txn *t, const char *path, mode_t mode, uid_t uid,
 		  gid_t gid, struct err *e);
 int txn_stage_remove(struct txn *t, const char *path, struct err *e);
+/* Adds f->data at the end of the existing file f->path, which keeps its
+ * owner and mode (f->mode, uid and gid are ignored); appended to the staged
+ * content when the path is staged as a file already. */
+int txn_stage_append(struct txn *t, const struct webstack_file *f, struct err *e);
 
 /* Content of path as the transaction would leave it: 0 and a copy in out,
  * 1 when absent (or staged for removal), -1 on error. */
@@ -86,13 +92,22 @@ struct txn_call {
 };
 void txn_defer_call(struct txn *t, const struct txn_call *call);
 
+/* A call for after the command has returned, once the commit succeeded
+ * (background.h); locked: it runs holding the lock again. Released like a
+ * deferred call when the commit fails or never happens. */
+void txn_defer_background(struct txn *t, const struct txn_call *call, int locked);
+/* Moves the background calls of a committed transaction to *out (whose
+ * own list must be empty); releases them when nothing was committed. */
+void txn_take_background(struct txn *t, struct background *out);
+
 /* Writes the unified diff of every staged change that differs from the
  * disk (secret files as a one-line note). Returns the number of files that
  * would change. */
 int txn_diff(struct txn *t, FILE *out, struct err *e);
 
 /* Writes one "# would ..." line per deferred action (a program to run, a
- * service to start or reload); returns how many. */
+ * service to start or reload, a call, a background call); returns how
+ * many. */
 size_t txn_print_actions(struct txn *t, FILE *out);
 
 /* Number of staged items that differ from the disk. */

@@ -47,6 +47,10 @@
 
 /* File flags. */
 #define WEBSTACK_FILE_SECRET 0x1u /* content never shown in diffs or logs */
+/* The file is a set of lines whose order carries no meaning (a passwd-file,
+ * a postmap source): the same lines in another order count as unchanged,
+ * and diffs show it against its lines sorted. */
+#define WEBSTACK_FILE_UNORDERED 0x2u
 
 /* Owner value meaning "keep root" for uid and gid. */
 #define WEBSTACK_ROOT_ID 0
@@ -146,6 +150,30 @@ struct webstack_host {
 	int (*defer_call)(const struct webstack_host *h, const char *what,
 			  int (*fn)(void *arg, const char **err_r), void *arg,
 			  void (*release)(void *arg), const char **err_r);
+
+	/* Adds f->data (whole lines) at the end of the existing
+	 * file f->path in place, at commit, in order with the other staged
+	 * changes; the file keeps its owner and mode (f->mode, uid and gid
+	 * are ignored) and only f->flags count. A crash or a failed commit
+	 * truncates it back. For a big file that gains a few lines. */
+	int (*stage_append)(const struct webstack_host *h,
+			    const struct webstack_file *f, const char **err_r);
+
+	/* Queued like defer_call(), but run after the command has returned
+	 * and released webstack's lock, in a process of its own detached
+	 * from it, in queue order (with --wait the command runs them itself
+	 * before it returns). With WEBSTACK_BG_LOCKED, fn runs holding the
+	 * lock again, serialised with every other webstack: state the
+	 * command left (a pending file) may have been dealt with meanwhile,
+	 * and fn must check. A failure is logged to syslog; later calls
+	 * still run. For work the command need not wait for (Dovecot picking
+	 * up a new account before Postfix's map takes it). */
+	int (*defer_background)(const struct webstack_host *h, const char *what,
+				int (*fn)(void *arg, const char **err_r), void *arg,
+				void (*release)(void *arg), unsigned flags,
+				const char **err_r);
 };
+
+#define WEBSTACK_BG_LOCKED 0x1u
 
 #endif

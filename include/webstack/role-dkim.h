@@ -8,8 +8,9 @@
  *	("unix:opendkim/rsa.sock": a relative unix path is relative to the
  *	MTA's queue directory; "inet:127.0.0.1:8891"), owned by the module
  *	state. setup() stages the daemon's configuration and defers its start
- *	or reload; publish() stages what depends on the directory (per-domain
- *	tables) and defers the reload it needs; status() reports into r.
+ *	or reload; publish() stages what depends on the directory's domains
+ *	and DKIM keys (per-domain tables) and defers the reload it needs (an
+ *	added account alone does not call it); status() reports into r.
  *	disable() undoes setup(): it defers stopping the daemon and stages the
  *	removal of the files setup() and publish() wrote. `webstack mail
  *	setup` calls it, on the module loaded retired, once webstack.conf no

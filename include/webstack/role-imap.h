@@ -3,7 +3,8 @@
  *	webstack/role-imap.h - ops of the imap role (exclusive)
  *
  * DESCRIPTION
- *	state is what the module's init() returned. All four ops are required.
+ *	state is what the module's init() returned. setup, load, publish and
+ *	status are required; find_account and add_account are optional (NULL).
  *	load() reports the accounts (address and password hash) that its users file hold,
  *	which are the source of truth: the core merges what the roles report,
  *	applies the command's change and hands the result to publish().
@@ -13,10 +14,20 @@
  *	what changed requires; status() reports into r. Nothing is written
  *	before the core commits.
  *
- *	Ownership: mail, dir, sink and r are borrowed for the call.
+ *	find_account() sets *found_r to 1 when address is an account of its
+ *	files, else 0, without loading the rest: `mail add account` asks it
+ *	instead of loading every account. add_account() stages the addition
+ *	of one account (validated, its domain a mail domain, no account or
+ *	alias yet) the way publish() would have staged the directory with
+ *	it added, by appending (host stage_append()), and defers what the
+ *	daemon needs; it returns 1 when it cannot do that here (the core then
+ *	drops what was staged, loads the whole directory and calls publish()).
+ *
+ *	Ownership: mail, dir, sink, account and r are borrowed for the call.
  *
  * CHANGELOG
  *	2026-11-26  ABI 1.0  setup, load, publish, status (before any release).
+ *	2026-11-26  ABI 1.0  find_account, add_account (still unreleased).
  */
 #ifndef WEBSTACK_ROLE_IMAP_H
 #define WEBSTACK_ROLE_IMAP_H
@@ -32,6 +43,11 @@ struct webstack_imap_ops {
 		       const struct webstack_directory *dir, const char **err_r);
 	int (*status)(void *state, const struct webstack_mail *mail,
 		      struct webstack_report *r, const char **err_r);
+	int (*find_account)(void *state, const struct webstack_mail *mail,
+			    const char *address, int *found_r, const char **err_r);
+	int (*add_account)(void *state, const struct webstack_mail *mail,
+			   const struct webstack_account *account,
+			   const char **err_r);
 };
 
 #endif

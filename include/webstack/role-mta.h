@@ -3,7 +3,8 @@
  *	webstack/role-mta.h - ops of the mta role (exclusive)
  *
  * DESCRIPTION
- *	state is what the module's init() returned. All four ops are required.
+ *	state is what the module's init() returned. setup, load, publish and
+ *	status are required; add_account is optional (NULL).
  *	load() reports the domains and aliases that its maps' source files hold,
  *	which are the source of truth: the core merges what the roles report,
  *	applies the command's change and hands the result to publish().
@@ -13,10 +14,18 @@
  *	what changed requires; status() reports into r. Nothing is written
  *	before the core commits.
  *
- *	Ownership: mail, dir, sink and r are borrowed for the call.
+ *	add_account() stages the addition of one account (validated, its
+ *	domain a mail domain, no account or alias yet, and no alias forwards
+ *	to it) the way publish() would have staged the directory with it
+ *	added, by appending (host stage_append()), and defers what the
+ *	daemon needs; it returns 1 when it cannot do that here (the core then
+ *	drops what was staged, loads the whole directory and calls publish()).
+ *
+ *	Ownership: mail, dir, sink, account and r are borrowed for the call.
  *
  * CHANGELOG
  *	2026-11-26  ABI 1.0  setup, load, publish, status (before any release).
+ *	2026-11-26  ABI 1.0  add_account (still unreleased).
  */
 #ifndef WEBSTACK_ROLE_MTA_H
 #define WEBSTACK_ROLE_MTA_H
@@ -32,6 +41,9 @@ struct webstack_mta_ops {
 		       const struct webstack_directory *dir, const char **err_r);
 	int (*status)(void *state, const struct webstack_mail *mail,
 		      struct webstack_report *r, const char **err_r);
+	int (*add_account)(void *state, const struct webstack_mail *mail,
+			   const struct webstack_account *account,
+			   const char **err_r);
 };
 
 #endif

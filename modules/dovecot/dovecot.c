@@ -15,6 +15,7 @@
 #include <webstack/module.h>
 #include <webstack/role-imap.h>
 
+#include "dovecot_added.h"
 #include "dovecot_auth.h"
 #include "dovecot_conf.h"
 #include "dovecot_users.h"
@@ -28,6 +29,9 @@
 
 /* Dovecot's base_dir is /run/dovecot; root may use this socket. */
 #define DV_AUTH_MASTER "/run/dovecot/auth-master"
+/* The users file holds hashes, and its lines are a set (appends go at the
+ * end, publish() renders them sorted). */
+#define DV_USERS_FLAGS (WEBSTACK_FILE_SECRET | WEBSTACK_FILE_UNORDERED)
 
 struct dovecot {
 	const struct webstack_host *h;
@@ -219,6 +223,46 @@ static int render_users(struct dovecot *d, const struct webstack_mail *mail,
 	return r;
 }
 
+/* Defers the wait until Dovecot serves the change to users
+ * (dovecot_auth.h) until after the commit. */
+static int queue_sync(struct dovecot *d, const char *const *users, size_t n,
+		      const char *probe, int added, const char **err_r)
+{
+	char *socket_path = d->h->path(d->h, DV_AUTH_MASTER);
+	struct dv_sync *sync = socket_path ?
+		dv_sync_new(socket_path, users, n, probe, added) : NULL;
+	const char *msg;
+	int r;
+
+	free(socket_path);
+	if (!sync)
+		return oom(d, err_r);
+	r = d->h->defer_call(d->h, "wait until Dovecot serves the new "
+			     DV_USERS_PATH " and flush its auth cache",
+			     dv_sync_run, sync, dv_sync_free, &msg);
+	return r < 0 ? ws_fail(&d->msg, err_r, r, "cannot queue the wait for "
+			       "Dovecot: %s", msg) : 0;
+}
+
+static int queue_added(struct dovecot *d, const char *address, const char **err_r)
+{
+	char *socket_path = d->h->path(d->h, DV_AUTH_MASTER);
+	char *users = d->h->path(d->h, DV_USERS_PATH);
+	struct dv_added *a = socket_path && users ?
+		dv_added_new(socket_path, users, address) : NULL;
+	const char *msg;
+	int r;
+
+	free(socket_path);
+	free(users);
+	if (!a)
+		return oom(d, err_r);
+	r = d->h->defer_background(d->h, "wait until Dovecot serves the new "
+				   DV_USERS_PATH, dv_added_run, a, dv_added_free, 0, &msg);
+	return r < 0 ? ws_fail(&d->msg, err_r, r, "cannot queue the wait for "
+			       "Dovecot: %s", msg) : 0;
+}
+
 /* After the commit, waits until Dovecot serves the new file and flushes
  * its auth cache of the users that differ between the two versions
  * (dovecot_auth.h). */
@@ -230,8 +274,6 @@ static int sync_changed(struct dovecot *d, const char *old, size_t old_len,
 	const struct dv_entry **changed = NULL, *probe;
 	char **users = NULL, *probe_name = NULL;
 	const char *msg;
-	char *socket_path = NULL;
-	struct dv_sync *sync = NULL;
 	unsigned lineno = 0;
 	int added = 0, r;
 
@@ -245,8 +287,7 @@ static int sync_changed(struct dovecot *d, const char *old, size_t old_len,
 		goto out;
 	}
 	changed = malloc((na + nb + 1) * sizeof(*changed));
-	socket_path = d->h->path(d->h, DV_AUTH_MASTER);
-	if (!changed || !socket_path) {
+	if (!changed) {
 		r = oom(d, err_r);
 		goto out;
 	}
@@ -263,27 +304,66 @@ static int sync_changed(struct dovecot *d, const char *old, size_t old_len,
 			r = oom(d, err_r);
 			goto out;
 		}
-	sync = dv_sync_new(socket_path, (const char *const *)users, n, probe_name, added);
-	if (!sync) {
-		r = oom(d, err_r);
-		goto out;
-	}
-	r = d->h->defer_call(d->h, "wait until Dovecot serves the new "
-			     DV_USERS_PATH " and flush its auth cache",
-			     dv_sync_run, sync, dv_sync_free, &msg);
-	if (r < 0)
-		r = ws_fail(&d->msg, err_r, r, "cannot queue the wait for Dovecot: "
-			      "%s", msg);
+	r = queue_sync(d, (const char *const *)users, n, probe_name, added, err_r);
 out:
 	for (size_t i = 0; users && i < n; i++)
 		free(users[i]);
 	free(users);
 	free(changed);
 	free(probe_name);
-	free(socket_path);
 	free(a);
 	free(b);
 	return r;
+}
+
+/* Nothing is staged yet when the core asks, so the disk is what counts. */
+static int dovecot_find_account(void *state, const struct webstack_mail *mail,
+				const char *address, int *found_r, const char **err_r)
+{
+	struct dovecot *d = state;
+	char *real = d->h->path(d->h, DV_USERS_PATH);
+	int r;
+
+	(void)mail;
+	if (!real)
+		return oom(d, err_r);
+	r = dv_users_file_has(real, address, found_r);
+	free(real);
+	return r < 0 ? ws_fail(&d->msg, err_r, r, "cannot read %s: %s", DV_USERS_PATH,
+			       strerror(-r)) : 0;
+}
+
+/* One line at the end of the users file; the core checked that the
+ * address is new. After the command has returned, a background call waits
+ * until Dovecot serves it (the postfix module's background call puts the
+ * address into Postfix's maps after that). */
+static int dovecot_add_account(void *state, const struct webstack_mail *mail,
+			       const struct webstack_account *a, const char **err_r)
+{
+	struct dovecot *d = state;
+	char middle[PATH_MAX + 64];
+	const char *problem = dv_account_problem(a), *msg;
+	struct mbuf line = {0};
+	int r = check_mail(d, mail, err_r);
+
+	if (r < 0)
+		return r;
+	if (problem)
+		return ws_fail(&d->msg, err_r, -EINVAL, "account '%s': %s; %s not "
+				 "written", a->address, problem, DV_USERS_PATH);
+	if (dv_users_middle(middle, sizeof(middle), mail) < 0)
+		return ws_fail(&d->msg, err_r, -EINVAL, "mail_root is too long for %s",
+				 DV_USERS_PATH);
+	dv_users_line(&line, a, middle);
+	if (mbuf_failed(&line))
+		return oom(d, err_r);
+	r = d->h->stage_append(d->h, &(struct webstack_file){
+		.path = DV_USERS_PATH, .data = line.s, .len = line.len,
+		.flags = DV_USERS_FLAGS}, &msg);
+	mbuf_free(&line);
+	if (r < 0)
+		return ws_fail(&d->msg, err_r, r, "%s", msg);
+	return queue_added(d, a->address, err_r);
 }
 
 static int dovecot_publish(void *state, const struct webstack_mail *mail,
@@ -291,7 +371,7 @@ static int dovecot_publish(void *state, const struct webstack_mail *mail,
 {
 	struct dovecot *d = state;
 	struct webstack_file f = {.path = DV_USERS_PATH, .mode = 0640,
-				  .flags = WEBSTACK_FILE_SECRET};
+				  .flags = DV_USERS_FLAGS};
 	struct mbuf b = {0};
 	const char *msg;
 	char *old = NULL;
@@ -426,6 +506,8 @@ static const struct webstack_imap_ops ops = {
 	.load = dovecot_load,
 	.publish = dovecot_publish,
 	.status = dovecot_status,
+	.find_account = dovecot_find_account,
+	.add_account = dovecot_add_account,
 };
 
 WEBSTACK_MODULE_DEFINE(dovecot, .version = PACKAGE_VERSION,

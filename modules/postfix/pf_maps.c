@@ -53,6 +53,23 @@ static void put_line(struct mbuf *b, const char *key, const char *value)
 	mbuf_add(b, "\n", 1);
 }
 
+/* An account's line in vmailbox or sender_login (an account sends as
+ * itself). */
+static void account_line(int which, const struct webstack_account *a, struct mbuf *b)
+{
+	mbuf_puts(b, a->address);
+	mbuf_add(b, " ", 1);
+	if (which == MAP_SENDER_LOGIN) {
+		mbuf_puts(b, a->address);
+		mbuf_add(b, "\n", 1);
+		return;
+	}
+	mbuf_puts(b, a->domain);
+	mbuf_add(b, "/", 1);
+	mbuf_puts(b, a->local);
+	mbuf_add(b, "/\n", 2);
+}
+
 static void render(int which, const struct webstack_directory *dir, struct mbuf *b)
 {
 	mbuf_puts(b, map_headers[which]);
@@ -63,14 +80,8 @@ static void render(int which, const struct webstack_directory *dir, struct mbuf 
 			put_line(b, dir->domains[i], "OK");
 		break;
 	case MAP_VMAILBOX:
-		for (size_t i = 0; i < dir->n_accounts; i++) {
-			mbuf_puts(b, dir->accounts[i].address);
-			mbuf_add(b, " ", 1);
-			mbuf_puts(b, dir->accounts[i].domain);
-			mbuf_add(b, "/", 1);
-			mbuf_puts(b, dir->accounts[i].local);
-			mbuf_add(b, "/\n", 2);
-		}
+		for (size_t i = 0; i < dir->n_accounts; i++)
+			account_line(which, &dir->accounts[i], b);
 		break;
 	case MAP_VIRTUAL:
 		for (size_t i = 0; i < dir->n_aliases; i++) {
@@ -83,10 +94,9 @@ static void render(int which, const struct webstack_directory *dir, struct mbuf 
 		}
 		break;
 	case MAP_SENDER_LOGIN:
-		/* An account sends as itself; an alias's local account
-		 * targets may send as the alias. */
+		/* An alias's local account targets may send as the alias. */
 		for (size_t i = 0; i < dir->n_accounts; i++)
-			put_line(b, dir->accounts[i].address, dir->accounts[i].address);
+			account_line(which, &dir->accounts[i], b);
 		for (size_t i = 0; i < dir->n_aliases; i++) {
 			const struct webstack_alias *al = &dir->aliases[i];
 			int first = 1;
@@ -117,20 +127,28 @@ static char *source_path(int which)
 }
 
 /* The compiled map is missing, older than its source (say, a crash
- * between the commit and postmap), or marked as being updated entry by
- * entry (pf_update.c: an update that did not finish): compile it again. */
-static int map_stale(struct pf_state *st, const char *source)
+ * between the commit and postmap), marked as being updated entry by
+ * entry (pf_update.c: an update that did not finish), or has pending
+ * entries (pf_pending.c): compile it again. With pending_ok, fresh
+ * pending entries are an update under way, not staleness: the map is in
+ * step with its source less those (whatever the mtimes say). */
+static int map_stale(struct pf_state *st, const char *source, int pending_ok)
 {
 	char *src = st->h->path(st->h, source), *db = NULL;
+	int lmdb = strcmp(st->map_type, "lmdb") == 0;
+	int pending = lmdb ? pf_pending_state(st, source) : PF_PENDING_NONE;
 	struct stat s, d;
 	int stale = 1;
 
-	if (src && asprintf(&db, "%s.%s", src, strcmp(st->map_type, "hash") ? "lmdb" : "db") >= 0 &&
+	if (src && asprintf(&db, "%s.%s", src, lmdb ? "lmdb" : "db") >= 0 &&
 	    stat(src, &s) == 0 && stat(db, &d) == 0)
-		stale = d.st_mtim.tv_sec < s.st_mtim.tv_sec ||
-			(d.st_mtim.tv_sec == s.st_mtim.tv_sec &&
-			 d.st_mtim.tv_nsec < s.st_mtim.tv_nsec) ||
-			(strcmp(st->map_type, "lmdb") == 0 && pf_update_marked(st, source));
+		stale = (pending == PF_PENDING_NONE &&
+			 (d.st_mtim.tv_sec < s.st_mtim.tv_sec ||
+			  (d.st_mtim.tv_sec == s.st_mtim.tv_sec &&
+			   d.st_mtim.tv_nsec < s.st_mtim.tv_nsec))) ||
+			pending == PF_PENDING_OLD ||
+			(pending == PF_PENDING_FRESH && !pending_ok) ||
+			(lmdb && pf_update_marked(st, source));
 	free(src);
 	free(db);
 	return stale;
@@ -154,9 +172,12 @@ static int compile(struct pf_state *st, const char *source, const char **err_r)
 	if (strcmp(st->map_type, "hash") != 0) {
 		r = asprintf(&spec, "%s:%s", st->map_type, real) < 0 ? -ENOMEM :
 		    defer(st, err_r, (const char *[]){PF_POSTMAP, "--", spec, NULL});
-		/* a whole map: an unfinished update's mark can go */
+		/* a whole map: an unfinished update's mark and the pending
+		 * entries can go */
 		if (r == 0)
 			r = pf_update_unmark(st, source, err_r);
+		if (r == 0)
+			r = pf_pending_clear(st, source, err_r);
 	} else if (asprintf(&tmp, "%s.new", real) < 0 ||
 		   asprintf(&spec, "hash:%s", tmp) < 0 ||
 		   asprintf(&tmpdb, "%s.new.db", real) < 0 ||
@@ -207,9 +228,9 @@ int pf_maps_publish(struct pf_state *st, const struct webstack_mail *m,
 		r = mbuf_failed(&b) ? pf_fail(st, err_r, ENOMEM, "out of memory") : 0;
 		if (r == 0 && changed)
 			r = st->h->stage_file(st->h, &(struct webstack_file){
-				.path = path, .data = b.s, .len = b.len, .mode = 0644},
-				err_r);
-		stale = r == 0 && map_stale(st, path);
+				.path = path, .data = b.s, .len = b.len, .mode = 0644,
+				.flags = WEBSTACK_FILE_UNORDERED}, err_r);
+		stale = r == 0 && map_stale(st, path, 0);
 		/* A map in step with the old source takes just the changes
 		 * (hash maps are always built beside the live one). */
 		if (r == 0 && changed && old && !stale && strcmp(st->map_type, "lmdb") == 0)
@@ -225,6 +246,37 @@ int pf_maps_publish(struct pf_state *st, const struct webstack_mail *m,
 			return r;
 	}
 	return 0;
+}
+
+/* The account's line at the end of vmailbox and sender_login, and into
+ * their lmdb maps after the command (pf_pending.c); 1 (publish() instead)
+ * for hash maps and maps not in step with their source. */
+int pf_maps_add_account(struct pf_state *st, const struct webstack_account *a,
+			const char **err_r)
+{
+	static const int maps[] = {MAP_VMAILBOX, MAP_SENDER_LOGIN};
+	int r = strcmp(st->map_type, "lmdb") != 0;
+
+	for (size_t i = 0; r == 0 && i < 2; i++) {
+		char *path = source_path(maps[i]);
+		struct mbuf line = {0};
+		const char *msg;
+
+		account_line(maps[i], a, &line);
+		if (!path || mbuf_failed(&line))
+			r = pf_fail(st, err_r, ENOMEM, "out of memory");
+		else if (map_stale(st, path, 1))
+			r = 1;
+		else if ((r = st->h->stage_append(st->h, &(struct webstack_file){
+				  .path = path, .data = line.s, .len = line.len,
+				  .flags = WEBSTACK_FILE_UNORDERED}, &msg)) < 0)
+			r = pf_fail(st, err_r, -r, "%s", msg);
+		else
+			r = pf_pending_add(st, path, line.s, line.len, err_r);
+		free(path);
+		mbuf_free(&line);
+	}
+	return r;
 }
 
 /* ---- loading ------------------------------------------------------------ */
@@ -312,7 +364,7 @@ void pf_maps_status(struct pf_state *st, struct webstack_report *r)
 
 		if (!path)
 			return;
-		int stale = map_stale(st, path);
+		int stale = map_stale(st, path, 1);
 
 		snprintf(check, sizeof(check), "map %s", map_names[i]);
 		r->item(r, check, stale ? "missing, older than its source or not "

@@ -155,19 +155,15 @@ static int job_run(void *arg, const char **err_r)
 	return r;
 }
 
-static int queue(struct pf_state *st, const char *real, struct mbuf *input,
-		 int deleting, const char **err_r)
+/* The run for input (its buffer is taken), or NULL when out of memory. */
+static struct job *job_new(struct pf_state *st, const char *real, struct mbuf *input,
+			   int deleting)
 {
 	struct job *j = calloc(1, sizeof(*j));
-	const char *msg;
-	char what[256];
-	int r;
 
-	if (!j)
-		return pf_fail(st, err_r, ENOMEM, "out of memory");
-	if (asprintf(&j->spec, "%s:%s", st->map_type, real) < 0) {
+	if (!j || asprintf(&j->spec, "%s:%s", st->map_type, real) < 0) {
 		free(j);
-		return pf_fail(st, err_r, ENOMEM, "out of memory");
+		return NULL;
 	}
 	j->h = st->h;
 	j->deleting = deleting;
@@ -177,6 +173,19 @@ static int queue(struct pf_state *st, const char *real, struct mbuf *input,
 	       (const char *[]){PF_POSTMAP, "-d", "-", "--", j->spec, NULL} :
 	       (const char *[]){PF_POSTMAP, "-i", "-r", "--", j->spec, NULL},
 	       6 * sizeof(*j->argv));
+	return j;
+}
+
+static int queue(struct pf_state *st, const char *real, struct mbuf *input,
+		 int deleting, const char **err_r)
+{
+	struct job *j = job_new(st, real, input, deleting);
+	const char *msg;
+	char what[256];
+	int r;
+
+	if (!j)
+		return pf_fail(st, err_r, ENOMEM, "out of memory");
 	snprintf(what, sizeof(what), deleting ? "remove the dropped entries from %s" :
 		 "add the new and changed entries to %s", j->spec);
 	r = st->h->defer_call(st->h, what, job_run, j, job_free, &msg);
@@ -264,6 +273,39 @@ char *pf_update_mark_path(struct pf_state *st, const char *source)
 	return mark;
 }
 
+int pf_update_put_now(struct pf_state *st, const char *source, const char *lines,
+		      size_t len, const char **err_r)
+{
+	struct mark m = {.path = pf_update_mark_path(st, source), .make = 1};
+	char *real = st->h->path(st->h, source);
+	struct mbuf put = {0};
+	struct job *j = NULL;
+	int r;
+
+	mbuf_add(&put, lines, len);
+	if (!m.path || !real || mbuf_failed(&put) ||
+	    !(j = job_new(st, real, &put, 0))) {
+		r = pf_fail(st, err_r, ENOMEM, "out of memory");
+		goto out;
+	}
+	r = mark_run(&m, err_r);
+	if (r == 0)
+		r = job_run(j, err_r);
+	if (r == 0) {
+		m.make = 0;
+		r = mark_run(&m, err_r);
+	}
+	if (r < 0)	/* the message lives in m or j, which go now */
+		r = pf_fail(st, err_r, -r, "%s", *err_r);
+out:
+	if (j)
+		job_free(j);
+	free(m.path);
+	free(real);
+	mbuf_free(&put);
+	return r;
+}
+
 int pf_update_marked(struct pf_state *st, const char *source)
 {
 	char *mark = pf_update_mark_path(st, source);
@@ -279,13 +321,52 @@ int pf_update_unmark(struct pf_state *st, const char *source, const char **err_r
 	return pf_update_marked(st, source) ? queue_mark(st, source, 0, err_r) : 0;
 }
 
+/* The map's mark, the runs, and the mark's removal. */
+static int queue_marked(struct pf_state *st, const char *source, struct mbuf *del,
+			struct mbuf *put, const char **err_r)
+{
+	char *real = st->h->path(st->h, source);
+	int r;
+
+	if (!real)
+		return pf_fail(st, err_r, ENOMEM, "out of memory");
+	/* Deletions first: a key moved from one line to another is a put. */
+	r = queue_mark(st, source, 1, err_r);
+	if (r == 0 && del->len)
+		r = queue(st, real, del, 1, err_r);
+	if (r == 0 && put->len)
+		r = queue(st, real, put, 0, err_r);
+	if (r == 0)
+		r = queue_mark(st, source, 0, err_r);
+	free(real);
+	return r;
+}
+
+/* 1 when both texts have the same comment lines, in the same order. */
+static int same_comments(const char *a, size_t a_len, const char *b, size_t b_len)
+{
+	const char *ea = a + a_len, *eb = b + b_len;
+
+	for (;;) {
+		while (a < ea && *a != '#')
+			a = (a = memchr(a, '\n', (size_t)(ea - a))) ? a + 1 : ea;
+		while (b < eb && *b != '#')
+			b = (b = memchr(b, '\n', (size_t)(eb - b))) ? b + 1 : eb;
+		if (a == ea || b == eb)
+			return a == ea && b == eb;
+		do
+			if (*a++ != *b++)
+				return 0;
+		while (a < ea && b < eb && a[-1] != '\n');
+	}
+}
+
 int pf_update_queue(struct pf_state *st, const char *source, const char *old,
 		    size_t old_len, const char *new, size_t new_len,
 		    const char **err_r)
 {
 	struct entries a = {0}, b = {0};
 	struct mbuf del = {0}, put = {0};
-	char *real = NULL;
 	size_t n;
 	int r;
 
@@ -300,27 +381,22 @@ int pf_update_queue(struct pf_state *st, const char *source, const char *old,
 		goto out;
 	}
 	n = diff_entries(&a, &b, &del, &put);
+	/* The same entries in another order (a source appended to) leave
+	 * the map as it is, and the core the source (it is unordered). */
+	if (n == 0 && same_comments(old, old_len, new, new_len)) {
+		r = 0;
+		goto out;
+	}
 	if (n == 0 || (n > PF_UPDATE_MIN && n > b.n / 16)) {
 		r = 1;
 		goto out;
 	}
-	real = st->h->path(st->h, source);
-	if (!real || mbuf_failed(&del) || mbuf_failed(&put)) {
-		r = pf_fail(st, err_r, ENOMEM, "out of memory");
-		goto out;
-	}
-	/* Deletions first: a key moved from one line to another is a put. */
-	r = queue_mark(st, source, 1, err_r);
-	if (r == 0 && del.len)
-		r = queue(st, real, &del, 1, err_r);
-	if (r == 0 && put.len)
-		r = queue(st, real, &put, 0, err_r);
-	if (r == 0)
-		r = queue_mark(st, source, 0, err_r);
+	r = mbuf_failed(&del) || mbuf_failed(&put) ?
+		pf_fail(st, err_r, ENOMEM, "out of memory") :
+		queue_marked(st, source, &del, &put, err_r);
 out:
 	free(a.v);
 	free(b.v);
-	free(real);
 	mbuf_free(&del);
 	mbuf_free(&put);
 	return r;

@@ -215,6 +215,13 @@ static int postfix_publish(void *state, const struct webstack_mail *m,
 	return pf_maps_publish(state, m, dir, err_r);
 }
 
+static int postfix_add_account(void *state, const struct webstack_mail *m,
+			       const struct webstack_account *a, const char **err_r)
+{
+	(void)m;
+	return pf_maps_add_account(state, a, err_r);
+}
+
 static int postfix_status(void *state, const struct webstack_mail *m,
 			  struct webstack_report *r, const char **err_r)
 {
@@ -226,6 +233,7 @@ static const struct webstack_mta_ops postfix_ops = {
 	.load = postfix_load,
 	.publish = postfix_publish,
 	.status = postfix_status,
+	.add_account = postfix_add_account,
 };
 
 WEBSTACK_MODULE_DEFINE(postfix,

@@ -5,6 +5,7 @@
  * pf_main.c    which parameters and services webstack sets
  * pf_maps.c    the map sources: render, load, postmap
  * pf_update.c  incremental postmap of an lmdb map
+ * pf_pending.c an added account's map entries, put in after the command
  * pf_status.c  the status checks
  *
  * Ownership: the state owns err (messages handed out through err_r stay
@@ -79,6 +80,8 @@ int pf_maps_load(struct pf_state *st, struct webstack_directory_sink *sink,
 		 const char **err_r);
 int pf_maps_publish(struct pf_state *st, const struct webstack_mail *m,
 		    const struct webstack_directory *dir, const char **err_r);
+int pf_maps_add_account(struct pf_state *st, const struct webstack_account *a,
+			const char **err_r);
 /* ---- pf_update.c ---- */
 /* Beside <map>.lmdb while an update entry by entry is unfinished. */
 #define PF_UPDATING ".ws-updating"
@@ -87,17 +90,36 @@ int pf_maps_publish(struct pf_state *st, const struct webstack_mail *m,
  * that bring the lmdb map of source (a logical path) from the old source
  * text to the new one, between the making and the removal of the map's
  * mark. Returns 1, queueing nothing, when the caller should compile the
- * whole map instead (many entries change, none does, or a key is there
- * twice); 0 when queued; a negative errno on failure. */
+ * whole map instead (many entries change, none does but a comment, or a
+ * key is there twice); 0 when queued or when only the order of the lines
+ * changed; a negative errno on failure. */
 int pf_update_queue(struct pf_state *st, const char *source, const char *old,
 		    size_t old_len, const char *new, size_t new_len,
 		    const char **err_r);
+/* Puts the lines into source's map now, under its mark (for a call that
+ * runs after the command, holding the lock). */
+int pf_update_put_now(struct pf_state *st, const char *source, const char *lines,
+		      size_t len, const char **err_r);
 /* The mark's path for source (a logical path), or NULL; caller frees. */
 char *pf_update_mark_path(struct pf_state *st, const char *source);
 /* 1 when source's map is marked (an update did not finish). */
 int pf_update_marked(struct pf_state *st, const char *source);
 /* After a whole compile: queues the removal of source's mark, if any. */
 int pf_update_unmark(struct pf_state *st, const char *source, const char **err_r);
+
+/* ---- pf_pending.c ---- */
+/* A pending file older than this is a background run that failed. */
+#define PF_PENDING_MAX_AGE 60.0
+enum { PF_PENDING_NONE, PF_PENDING_FRESH, PF_PENDING_OLD };
+
+/* Stages a pending file with lines (new entries of source's map) and
+ * queues the background call that puts them in. */
+int pf_pending_add(struct pf_state *st, const char *source, const char *lines,
+		   size_t len, const char **err_r);
+/* The worst of source's pending files: none, fresh or old. */
+int pf_pending_state(struct pf_state *st, const char *source);
+/* After a whole compile: queues the removal of source's pending files. */
+int pf_pending_clear(struct pf_state *st, const char *source, const char **err_r);
 
 /* Reports each map: compiled and not older than its source. */
 void pf_maps_status(struct pf_state *st, struct webstack_report *r);

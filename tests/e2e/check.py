@@ -23,8 +23,8 @@ VMAILBOX = "/etc/postfix/vmailbox"
 
 w.setup()
 w.expect(0, "mail", "add", "domain", "example.com")
-w.expect(0, "mail", "add", "account", *ALICE)
-w.expect(0, "mail", "add", "account", *BOB)
+w.expect(0, "mail", "add", "account", "--wait", *ALICE)
+w.expect(0, "mail", "add", "account", "--wait", *BOB)
 
 before = w.tree_digest()
 r = w.expect(0, "mail", "check", desc="check on a server in step")

@@ -93,8 +93,8 @@ def config(extra=""):
 # ---- before the filter -----------------------------------------------------------
 w.setup()
 w.expect(0, "mail", "add", "domain", "example.com")
-w.expect(0, "mail", "add", "account", *ALICE)
-w.expect(0, "mail", "add", "account", *BOB)
+w.expect(0, "mail", "add", "account", "--wait", *ALICE)
+w.expect(0, "mail", "add", "account", "--wait", *BOB)
 before = postconf_n()
 w.make_clamav_database()
 

@@ -2,11 +2,13 @@
 what was there, so the daemons keep working) over the directory a change
 writes to, filled up: no inode left in /var/mail/vhosts (a new Maildir)
 or /etc/postfix (the maps' temp files), no byte left in /etc/dovecot (the
-users file). `mail add account`, `mail add domain` and `mail import` fail
-with a message naming the file or directory and "No space left on
-device", exit 73 (EX_CANTCREAT), leave every state file byte-identical,
-no journal and nothing for `mail check` to find. Once space is freed the
-same command succeeds and the account logs in and receives mail."""
+users file: `mail passwd` rewrites it; an added account is appended into
+the room its last block has). `mail add account`, `mail add domain`,
+`mail passwd` and `mail import` fail with a message naming the file or
+directory and "No space left on device", exit 73 (EX_CANTCREAT), leave
+every state file byte-identical, no journal and nothing for `mail check`
+to find. Once space is freed the same command succeeds and the account
+logs in and receives mail."""
 import errno
 import os
 import shutil
@@ -88,7 +90,7 @@ def works(address, password):
 
 w.setup()
 w.expect(0, "mail", "add", "domain", "example.com")
-w.expect(0, "mail", "add", "account", "alice@example.com", "alice-pw-123")
+w.expect(0, "mail", "add", "account", "--wait", "alice@example.com", "alice-pw-123")
 IMPORT = "imp1@example.com imp1-pw-123\nimp2@example.com imp2-pw-123\n"
 
 # No inode left where the Maildirs go.
@@ -100,18 +102,20 @@ refused("add account, Maildirs full", ("mail", "add", "account", "bob@example.co
 refused("add domain, Maildirs full", ("mail", "add", "domain", "example.org"), w.MAIL_ROOT)
 refused("import, Maildirs full", ("mail", "import", "-"), w.MAIL_ROOT, IMPORT)
 free(w.MAIL_ROOT, fillers)
-w.expect(0, "mail", "add", "account", "bob@example.com", "bob-pw-1234",
+w.expect(0, "mail", "add", "account", "--wait", "bob@example.com", "bob-pw-1234",
          desc="add account once inodes are free")
 works("bob@example.com", "bob-pw-1234")
 
 # No byte left for the users file.
 small_tmpfs("/etc/dovecot", "size=2m,mode=0755")
 fillers = fill("/etc/dovecot")
-refused("add account, /etc/dovecot full", ("mail", "add", "account", "carol@example.com",
-                                           "carol-pw-123"), "/etc/dovecot/users")
+# (An added account is appended, into the room the file's last block has:
+# a full file system refuses it only when the line does not fit there.)
+refused("passwd, /etc/dovecot full", ("mail", "passwd", "alice@example.com",
+                                      "alice-pw-456"), "/etc/dovecot/users")
 refused("import, /etc/dovecot full", ("mail", "import", "-"), "/etc/dovecot/users", IMPORT)
 free("/etc/dovecot", fillers)
-w.expect(0, "mail", "add", "account", "carol@example.com", "carol-pw-123",
+w.expect(0, "mail", "add", "account", "--wait", "carol@example.com", "carol-pw-123",
          desc="add account once /etc/dovecot has room")
 works("carol@example.com", "carol-pw-123")
 

@@ -82,8 +82,8 @@ def header_block(raw):
 
 # ---- what setup made --------------------------------------------------------
 w.expect(0, "mail", "add", "domain", "example.com")
-w.expect(0, "mail", "add", "account", *ALICE)
-w.expect(0, "mail", "add", "account", *BOB)
+w.expect(0, "mail", "add", "account", "--wait", *ALICE)
+w.expect(0, "mail", "add", "account", "--wait", *BOB)
 st = os.stat(SOCKDIR)
 eq((oct(stat.S_IMODE(st.st_mode)), pwd.getpwuid(st.st_uid).pw_name,
     grp.getgrgid(st.st_gid).gr_name), ("0o2750", "opendkim", "postfix"),
@@ -196,7 +196,7 @@ ok("dkim=pass" in ar and "header.a=rsa-sha256" in ar and "header.a=ed25519-sha25
 
 # ---- a new domain signs at once ---------------------------------------------------
 w.expect(0, "mail", "add", "domain", "example.net")
-w.expect(0, "mail", "add", "account", *CAROL)
+w.expect(0, "mail", "add", "account", "--wait", *CAROL)
 token4 = w.send(CAROL[0], BOB[0], port=587, login=CAROL)
 sigs = signatures(delivered(BOB[0], token4))
 ok(len(sigs) == 2 and all(s[3] and s[2] == "example.net" for s in sigs),

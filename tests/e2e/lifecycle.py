@@ -61,7 +61,8 @@ smtp_session = w.smtp(25)
 
 # ---- domains, accounts, lists -----------------------------------------------------
 for args in (("add", "domain", "example.com"), ("add", "domain", "example.org"),
-             ("add", "account") + A, ("add", "account") + B, ("add", "account") + C):
+             ("add", "account", "--wait") + A, ("add", "account", "--wait") + B,
+             ("add", "account", "--wait") + C):
     w.expect(0, "mail", *args)
 vmail = pwd.getpwnam("vmail")
 for acct in (A, B, C):
@@ -105,6 +106,7 @@ TWICE = [  # (args, exit status of the second run)
 ]
 for args, second in TWICE:
     w.expect(0, "mail", *args)
+    w.wait_background()	# add account finishes its maps after it returns
     before = w.tree_digest()
     r = w.expect(second, "mail", *args, desc="again: webstack mail " + " ".join(args))
     unchanged("and changes nothing", before)
@@ -178,9 +180,9 @@ ok(w.wait_delivery(A[0], tok)[0], "the alias still delivers to the remaining tar
 
 P = ("p@example.com", "p-pass-0001")
 w.lookup_first(A[0])
-w.expect(0, "mail", "add", "account", *P)
+w.expect(0, "mail", "add", "account", "--wait", *P)
 tok = w.send("sender@remote.test", P[0])
-ok(w.wait_delivery(P[0], tok)[0], "%s received a message sent right after add" % P[0])
+ok(w.wait_delivery(P[0], tok)[0], "%s received a message sent right after add --wait" % P[0])
 w.expect(0, "mail", "del", "account", P[0], "--purge")
 ok(not os.path.exists(w.maildir(P[0])), "del account --purge removes the Maildir")
 ok(os.path.isdir(w.maildir(A[0])), "and only that one")

@@ -22,8 +22,8 @@ ALIAS = "info@example.com"  # -> alice
 
 w.setup()
 w.expect(0, "mail", "add", "domain", "example.com")
-w.expect(0, "mail", "add", "account", *ALICE)
-w.expect(0, "mail", "add", "account", *BOB)
+w.expect(0, "mail", "add", "account", "--wait", *ALICE)
+w.expect(0, "mail", "add", "account", "--wait", *BOB)
 w.expect(0, "mail", "add", "alias", ALIAS, ALICE[0])
 
 # Failed logins are delayed by Dovecot and penalised per client address, so

@@ -112,8 +112,8 @@ def wait_socket(desc):
 # ---- before the filter ------------------------------------------------------------
 w.setup()
 w.expect(0, "mail", "add", "domain", "example.com")
-w.expect(0, "mail", "add", "account", *ALICE)
-w.expect(0, "mail", "add", "account", *BOB)
+w.expect(0, "mail", "add", "account", "--wait", *ALICE)
+w.expect(0, "mail", "add", "account", "--wait", *BOB)
 before = postconf_n()
 for name, text in TEST_FILES.items():
     with open(os.path.join(LOCAL, name), "w") as f:

@@ -104,8 +104,8 @@ def status_ok(desc):
 # ---- enable --------------------------------------------------------------------
 w.setup(extra=DKIM)
 w.expect(0, "mail", "add", "domain", "example.com")
-w.expect(0, "mail", "add", "account", *ALICE)
-w.expect(0, "mail", "add", "account", *BOB)
+w.expect(0, "mail", "add", "account", "--wait", *ALICE)
+w.expect(0, "mail", "add", "account", "--wait", *BOB)
 before = postconf_n()
 setup_and_reload(DKIM + SPAM, 'setup with spam = "spamassassin"')
 wait_milter()

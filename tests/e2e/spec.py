@@ -28,6 +28,9 @@ tap.ok("self-signed" in r.out + r.err, "setup says it made a self-signed certifi
 # ---- the specification's commands, exactly ------------------------------
 w.expect(0, "mail", "add", "domain", "example.com")
 w.expect(0, "mail", "add", "account", USER, PASSWORD)
+usable, waited = w.wait_usable(USER)
+ok(usable, "the account is usable within 5 s of the command")
+diag("usable %.2f s after the command returned" % waited)
 r = w.expect(0, "mail", "list", "accounts")
 ok(USER in r.out.split(), "list accounts shows %s" % USER, r.out)
 r = w.expect(0, "mail", "list", "domains")

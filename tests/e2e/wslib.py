@@ -177,6 +177,27 @@ def lookup_first(user):
     lookup(user)
 
 
+def in_map(address, m="vmailbox"):
+    """Whether Postfix's compiled map m has address (postmap -q)."""
+    return subprocess.run(["/usr/sbin/postmap", "-q", address, "lmdb:/etc/postfix/" + m],
+                          capture_output=True).returncode == 0
+
+
+def wait_usable(address, timeout=5):
+    """After `mail add account` without --wait: polls until its background
+    work put address into Postfix's map, which it does once Dovecot serves
+    the account. Returns (usable, seconds waited)."""
+    return wait_for(lambda: in_map(address), timeout)
+
+
+def wait_background(timeout=15):
+    """Waits until no webstack process runs (the background work of the
+    commands before has finished); True when none is left."""
+    return wait_for(lambda: subprocess.run(["pgrep", "-x", "webstack"],
+                                           capture_output=True).returncode != 0,
+                    timeout)[0]
+
+
 def succeeds(fn, *args):
     """fn(*args) without raising: True, else False."""
     try:

@@ -137,6 +137,30 @@ static int mock_stage_file(const struct webstack_host *h,
 	return 0;
 }
 
+/* The file as the transaction leaves it, with wf->data at its end; the
+ * file must exist. */
+static int mock_stage_append(const struct webstack_host *h,
+			     const struct webstack_file *wf, const char **err_r)
+{
+	struct mock_file *f = find(MOCK(h), wf->path);
+	char *data;
+
+	if (!f) {
+		*err_r = "cannot append: no such file";
+		return -ENOENT;
+	}
+	data = malloc(f->len + wf->len + 1);
+	memcpy(data, f->data, f->len);
+	memcpy(data + f->len, wf->data, wf->len);
+	data[f->len + wf->len] = '\0';
+	free(f->data);
+	f->data = data;
+	f->len += wf->len;
+	f->flags |= wf->flags;
+	f->staged = 1;
+	return 0;
+}
+
 static int mock_stage_dir(const struct webstack_host *h, const char *path,
 			  mode_t mode, uid_t uid, gid_t gid, const char **err_r)
 {
@@ -170,15 +194,14 @@ static int mock_defer_run(const struct webstack_host *h, const char *const argv[
 	return 0;
 }
 
-static int mock_defer_call(const struct webstack_host *h, const char *what,
-			   int (*fn)(void *arg, const char **err_r), void *arg,
-			   void (*release)(void *arg), const char **err_r)
+/* kind: "call", "background" or "background locked". */
+static int queue_call(struct host_mock *m, const char *kind, const char *what,
+		      int (*fn)(void *arg, const char **err_r), void *arg,
+		      void (*release)(void *arg))
 {
-	struct host_mock *m = MOCK(h);
 	char *s = NULL;
 
-	(void)err_r;
-	if (m->n_calls == MOCK_MAX || asprintf(&s, "call %s", what) < 0)
+	if (m->n_calls == MOCK_MAX || asprintf(&s, "%s %s", kind, what) < 0)
 		abort();
 	record(m->deferred, &m->n_deferred, s);
 	m->calls[m->n_calls].fn = fn;
@@ -186,6 +209,24 @@ static int mock_defer_call(const struct webstack_host *h, const char *what,
 	m->calls[m->n_calls].release = release;
 	m->n_calls++;
 	return 0;
+}
+
+static int mock_defer_call(const struct webstack_host *h, const char *what,
+			   int (*fn)(void *arg, const char **err_r), void *arg,
+			   void (*release)(void *arg), const char **err_r)
+{
+	(void)err_r;
+	return queue_call(MOCK(h), "call", what, fn, arg, release);
+}
+
+static int mock_defer_background(const struct webstack_host *h, const char *what,
+				 int (*fn)(void *arg, const char **err_r), void *arg,
+				 void (*release)(void *arg), unsigned flags,
+				 const char **err_r)
+{
+	(void)err_r;
+	return queue_call(MOCK(h), flags & WEBSTACK_BG_LOCKED ? "background locked" :
+			  "background", what, fn, arg, release);
 }
 
 static void release_calls(struct host_mock *m, size_t from)
@@ -274,6 +315,7 @@ void host_mock_init(struct host_mock *m)
 		.path = mock_path,
 		.read_file = mock_read_file,
 		.stage_file = mock_stage_file,
+		.stage_append = mock_stage_append,
 		.stage_dir = mock_stage_dir,
 		.stage_remove = mock_stage_remove,
 		.defer_run = mock_defer_run,
@@ -281,6 +323,7 @@ void host_mock_init(struct host_mock *m)
 		.service = mock_service,
 		.lookup_user = mock_lookup_user,
 		.defer_call = mock_defer_call,
+		.defer_background = mock_defer_background,
 	};
 }
 

@@ -2,11 +2,13 @@
  *
  * Files live in memory: host_mock_put() sets what read_file() serves (as
  * the disk), stage_file() records the staged content (which read_file()
- * then serves, as the real host does). run() answers from a table of
+ * then serves, as the real host does); stage_append() stages the file
+ * with the data at its end. run() answers from a table of
  * canned replies keyed by argv[0] and argv[1] (and records what each run
  * got on stdin); every run, deferred run and
  * deferred service action is recorded as one string ("argv0 argv1 ..."), a
- * deferred call as "call <what>", kept until host_mock_run_calls() runs it
+ * deferred call as "call <what>" (a background one as "background <what>"
+ * or "background locked <what>"), kept until host_mock_run_calls() runs it
  * (host_mock_free() releases those never run).
  * path() maps a logical path under root (a directory the test may create
  * files in, for modules that stat()).

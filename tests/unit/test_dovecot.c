@@ -33,6 +33,7 @@
 #include "dovecot_auth.c"
 #include "dovecot_conf.c"
 #include "dovecot_users.c"
+#include "dovecot_added.c"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 /* What publish() defers when the users file changes. */

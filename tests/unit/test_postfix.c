@@ -24,6 +24,7 @@
 #include "../../modules/postfix/pf_maps.c"
 #include "../../modules/postfix/pf_status.c"
 #include "../../modules/postfix/pf_update.c"
+#include "../../modules/postfix/pf_pending.c"
 
 /* ---- fixtures --------------------------------------------------------- */
 

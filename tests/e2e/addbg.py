@@ -1,0 +1,114 @@
+"""`mail add account` without --wait: it appends the account and returns,
+and its background work (a process of its own, after the lock is free)
+waits until Dovecot serves the account and only then puts the address
+into Postfix's maps. Checked against the real daemons:
+
+- twenty accounts added back to back each return at once (times printed);
+- each becomes usable within 5 s: in Postfix's map, delivered to, logs in;
+- the order holds: whenever Postfix's map has a new address, Dovecot
+  already knows the user (a userdb lookup at that moment succeeds);
+- nothing bounces, the queue empties, no background failure is logged,
+  no pending file is left, and `mail check` finds everything in step;
+- an account deleted right after it was added, before its background
+  work ran, stays out of Postfix's map (the work finds its pending entries
+  gone with the whole compile the delete made);
+- a failed background run (its pending file left behind, older than a
+  minute) makes the map stale: the next add falls back to publishing the
+  whole directory and the map gets both addresses."""
+import glob
+import os
+import subprocess
+import time
+
+import tap
+import wslib as w
+from tap import ok, eq, diag
+
+DOMAIN = "example.com"
+N = 20
+
+
+def known_to_dovecot(address):
+    return subprocess.run(["doveadm", "user", address], capture_output=True).returncode == 0
+
+
+def pending():
+    return glob.glob("/etc/postfix/*.ws-pending-*")
+
+
+w.setup(fast_hash=True)
+w.expect(0, "mail", "add", "domain", DOMAIN)
+
+# ---- back to back ---------------------------------------------------------------
+accounts = [("bg%02d@%s" % (i, DOMAIN), "bg-pass-%04d" % i) for i in range(N)]
+times = []
+for a in accounts:
+    r = w.ws("mail", "add", "account", *a)
+    times.append(r.seconds)
+    ok(r.rc == 0, "add account %s exits 0" % a[0], None if r.rc == 0 else r)
+times.sort()
+diag("add account, back to back: median %.1f ms, max %.1f ms"
+     % (1000 * times[N // 2], 1000 * times[-1]))
+
+# Watch the maps: the moment an address is in, Dovecot must know the user.
+seen, early = set(), []
+deadline = time.monotonic() + 10
+while len(seen) < N and time.monotonic() < deadline:
+    for a, _ in accounts:
+        if a not in seen and w.in_map(a):
+            seen.add(a)
+            if not known_to_dovecot(a):
+                early.append(a)
+    time.sleep(0.02)
+eq(len(seen), N, "every address reaches Postfix's map within 10 s")
+eq(early, [], "none before Dovecot serves the account")
+
+tokens = {a: w.send("someone@elsewhere.test", a) for a, _ in accounts}
+missing = [a for a, t in tokens.items() if not w.wait_delivery(a, t)[0]]
+eq(missing, [], "mail sent to each is delivered")
+ok(all(w.imap_login_ok(*a) for a in accounts[:3]), "the first three log in over IMAPS")
+empty, _ = w.wait_for(lambda: "Mail queue is empty" in subprocess.run(
+    ["postqueue", "-p"], capture_output=True, text=True).stdout, 30, 0.5)
+ok(empty, "the mail queue is empty")
+with open("/var/log/syslog", errors="replace") as f:
+    log = f.read()
+eq(log.count("status=bounced"), 0, "no bounce in the mail log")
+eq([l for l in log.splitlines() if "after a change, cannot" in l], [],
+   "no background failure in the log")
+eq(pending(), [], "no pending map file is left")
+w.expect(0, "mail", "check", desc="mail check finds everything in step")
+
+# ---- deleted before its background work ran ----------------------------------
+GONE = ("gone@" + DOMAIN, "gone-pass-01")
+w.lookup_first(accounts[0][0])	# Dovecot re-reads only in the next second
+w.expect(0, "mail", "add", "account", *GONE)
+w.expect(0, "mail", "del", "account", "--purge", GONE[0])
+ok(w.wait_background(), "the background work of both has finished")
+ok(not w.in_map(GONE[0]), "an account deleted at once stays out of the map")
+ok(not w.in_map(GONE[0], "sender_login"), "and out of sender_login")
+eq(pending(), [], "no pending map file is left")
+
+# ---- a background run that failed ------------------------------------------------
+STUCK = ("stuck@" + DOMAIN, "stuck-pass-1")
+LATER = ("later@" + DOMAIN, "later-pass-1")
+w.lookup_first(accounts[0][0])
+r = w.expect(0, "mail", "add", "account", *STUCK)
+# Freeze the pending files as the background run would find them if it had
+# died: a copy, dated two minutes back, after the run removed the original.
+snap = {p: open(p).read() for p in pending()}
+ok(snap, "the add left pending map files for its background run", sorted(snap))
+w.wait_usable(STUCK[0])
+old = time.time() - 120
+for p, text in snap.items():
+    with open(p, "w") as f:
+        f.write(text)
+    os.utime(p, (old, old))
+subprocess.run(["postmap", "-d", STUCK[0], "lmdb:/etc/postfix/vmailbox"], check=True)
+ok(not w.in_map(STUCK[0]), "(the map lost the entry, as if the run never put it)")
+w.expect(0, "mail", "add", "account", "--wait", *LATER)
+ok(w.in_map(STUCK[0]) and w.in_map(LATER[0]),
+   "the next add compiles the stale map whole: both addresses are in it")
+eq(pending(), [], "and the old pending files are gone")
+w.expect(0, "mail", "check", desc="mail check finds everything in step")
+
+tap.done()
