@@ -5,7 +5,7 @@
 set -eu
 BUILD_DEPS="build-essential autoconf automake libtool pkg-config libltdl-dev
 	libconfuse-dev libsodium-dev libcrypt-dev libidn2-dev libssl-dev
-	libcmocka-dev libldns-dev"
+	libcmocka-dev libldns-dev liblmdb-dev"
 # What the postfix, dovecot, opendkim and nftables modules configure and
 # run (procps: pgrep/pkill for OpenDKIM's pid files without systemd).
 MAIL_DEPS="postfix postfix-lmdb dovecot-core dovecot-imapd dovecot-pop3d
