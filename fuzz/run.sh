@@ -17,7 +17,7 @@ san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 cflags="-g -O1 $san -I$build -I$top/src -I$top/include -I$top/modules/dns \
 	-I$top/modules/common -I$top/tests/unit -DHAVE_CONFIG_H \
 	-DSYSCONFDIR=\"/etc\" -DWEBSTACK_MODULEDIR=\"/nonexistent\""  # no dlopen
-libs="-lconfuse -lidn2 -lsodium -lcrypt -lssl -lcrypto -lltdl -lldns"
+libs="-lconfuse -lidn2 -lsodium -lcrypt -lssl -lcrypto -lltdl -lldns -llmdb"
 
 # The core, the in-tree modules and the unit tests' host mock as archives:
 # a target links what it uses (the modules are linked in, never loaded).

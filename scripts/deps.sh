@@ -5,7 +5,7 @@
 set -eu
 BUILD_DEPS="build-essential autoconf automake libtool pkg-config libltdl-dev
 	libconfuse-dev libsodium-dev libcrypt-dev libidn2-dev libssl-dev
-	libcmocka-dev libldns-dev"
+	libcmocka-dev libldns-dev liblmdb-dev"
 # What the postfix, dovecot, opendkim and nftables modules configure and
 # run (procps: pgrep/pkill for OpenDKIM's pid files without systemd).
 MAIL_DEPS="postfix postfix-lmdb dovecot-core dovecot-imapd dovecot-pop3d
@@ -18,11 +18,12 @@ MAIL_DEPS="postfix postfix-lmdb dovecot-core dovecot-imapd dovecot-pop3d
 # (sigtool makes the test's own signatures; nothing is ever downloaded),
 # rspamd and SpamAssassin (the filters are optional for an install, so not
 # in MAIL_DEPS); valgrind for tests/cli/valgrind.test, clang and its
-# libFuzzer runtime for fuzz/run.sh.
+# libFuzzer runtime for fuzz/run.sh, lmdb-utils (mdb_stat) for
+# tests/e2e/lmdbmaps.test.
 TEST_DEPS="python3 util-linux iproute2 testssl.sh python3-dkim python3-nacl
 	ldnsutils knot knot-dnsutils knot-dnssecutils iptables
 	clamav clamav-daemon clamav-milter rspamd spamassassin spamd spamass-milter
-	valgrind clang libclang-rt-14-dev"
+	valgrind clang libclang-rt-14-dev lmdb-utils"
 
 missing=
 for p in $BUILD_DEPS $MAIL_DEPS ${WITH_TEST_DEPS:+$TEST_DEPS}; do

@@ -4,8 +4,9 @@
  * pf_edit.c    edits main.cf parameters and master.cf services in place
  * pf_main.c    which parameters and services webstack sets
  * pf_maps.c    the map sources: render, load, postmap
- * pf_update.c  incremental postmap of an lmdb map
+ * pf_update.c  updates an lmdb map in place when few entries change
  * pf_pending.c an added account's map entries, put in after the command
+ * pf_lmdb.c    writes changes into an lmdb map as Postfix's writers do
  * pf_status.c  the status checks
  *
  * Ownership: the state owns err (messages handed out through err_r stay
@@ -82,17 +83,20 @@ int pf_maps_publish(struct pf_state *st, const struct webstack_mail *m,
 		    const struct webstack_directory *dir, const char **err_r);
 int pf_maps_add_account(struct pf_state *st, const struct webstack_account *a,
 			const char **err_r);
+/* Reports each map: compiled and not older than its source. */
+void pf_maps_status(struct pf_state *st, struct webstack_report *r);
+
 /* ---- pf_update.c ---- */
-/* Beside <map>.lmdb while an update entry by entry is unfinished. */
+/* Beside <map>.lmdb while an update in place is unfinished. */
 #define PF_UPDATING ".ws-updating"
 
-/* Queues, for after the commit, the runs of postmap -d and postmap -i -r
- * that bring the lmdb map of source (a logical path) from the old source
- * text to the new one, between the making and the removal of the map's
- * mark. Returns 1, queueing nothing, when the caller should compile the
- * whole map instead (many entries change, none does but a comment, or a
- * key is there twice); 0 when queued or when only the order of the lines
- * changed; a negative errno on failure. */
+/* Queues, for after the commit, the update in place (pf_lmdb_write) that
+ * brings the lmdb map of source (a logical path) from the old source text
+ * to the new one, under the map's mark. Returns 1, queueing nothing, when
+ * the caller should compile the whole map instead (many entries change,
+ * none does but a comment, a key is there twice, or a changed line is not
+ * plain ASCII); 0 when queued or when only the order of the lines changed;
+ * a negative errno on failure. */
 int pf_update_queue(struct pf_state *st, const char *source, const char *old,
 		    size_t old_len, const char *new, size_t new_len,
 		    const char **err_r);
@@ -121,8 +125,21 @@ int pf_pending_state(struct pf_state *st, const char *source);
 /* After a whole compile: queues the removal of source's pending files. */
 int pf_pending_clear(struct pf_state *st, const char *source, const char **err_r);
 
-/* Reports each map: compiled and not older than its source. */
-void pf_maps_status(struct pf_state *st, struct webstack_report *r);
+/* ---- pf_lmdb.c ---- */
+/* One change of an lmdb map: key (as in the source) gets value, or is
+ * removed when value is NULL. Each is key_len or value_len bytes followed
+ * by a NUL. */
+struct pf_lmdb_change {
+	const char *key, *value;
+	size_t key_len, value_len;
+};
+
+/* Writes the n changes into the lmdb map at path (the .lmdb file, which
+ * must exist and not be a symlink) in one LMDB write transaction, the way
+ * Postfix's writers do. Returns 0, or a negative errno with the reason,
+ * naming the map, in msg. */
+int pf_lmdb_write(const char *path, const struct pf_lmdb_change *c, size_t n,
+		  char *msg, size_t msgsz);
 
 /* ---- pf_status.c ---- */
 

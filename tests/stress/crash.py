@@ -207,13 +207,12 @@ def orphans_of(kind, args):
 
 
 # A map check would bring up to date: compiled whole, or (when it was in
-# step with the old source) fed the changed entries.
+# step with the old source) updated in place; the pending entries of an
+# added account dropped with a whole compile.
 MAP_UPDATE = re.compile(r"# would (run: /usr/sbin/postmap |run: /bin/rm -f -- \S+\.lmdb\.ws-pending-|"
-                        r"add the new and changed "
-                        r"entries to lmdb:|remove the dropped entries from lmdb:|"
-                        r"mark /etc/postfix/\S+ as being updated|"
+                        r"update /etc/postfix/\S+\.lmdb in place|"
                         r"clear the being-updated mark of )", re.M)
-# The mark of a map update entry by entry that has not finished: part of
+# The mark of a map update in place that has not finished: part of
 # the compiled map's state, like the .lmdb, and gone once it is compiled.
 UPDATING = ".lmdb.ws-updating"
 # The entries an added account's background work puts into a map after

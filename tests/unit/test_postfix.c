@@ -1,6 +1,7 @@
 /* The postfix module against the host mock: main.cf and master.cf edits
  * (kept, replaced, deduplicated, appended, idempotent), service control,
- * loading the maps with file:line errors, rendering and compiling them. */
+ * loading the maps with file:line errors, rendering and compiling them,
+ * and updating lmdb maps in place (read back with liblmdb). */
 #include "config.h"
 
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <lmdb.h>
 
 #include "host_mock.h"
 /* The module's sources, so the tests reach its static functions. */
@@ -25,6 +27,7 @@
 #include "../../modules/postfix/pf_status.c"
 #include "../../modules/postfix/pf_update.c"
 #include "../../modules/postfix/pf_pending.c"
+#include "../../modules/postfix/pf_lmdb.c"
 
 /* ---- fixtures --------------------------------------------------------- */
 
@@ -429,18 +432,92 @@ static void test_publish_unchanged(void **state)
 	assert_true(deferred(&f->m, want));
 }
 
-/* The index of the run of argv, or -1. */
-static int run_index(const struct host_mock *m, const char *argv)
+/* ---- lmdb maps, seeded and read with liblmdb itself -------------------- */
+
+static void map_path(const struct fx *f, const char *name, char *path, size_t size)
 {
-	for (size_t i = 0; i < m->n_runs; i++)
-		if (strcmp(m->runs[i], argv) == 0)
-			return (int)i;
-	return -1;
+	snprintf(path, size, "%s/etc/postfix/%s.lmdb", f->root, name);
 }
 
-/* With fresh compiled maps, a few changed entries reach them through
- * postmap -d and postmap -i -r on stdin; postmap -d's silent exit 1 (no
- * such key) is no error, its complaint is. */
+/* Makes the map at path hold the n pairs of kv, each key and value with a
+ * trailing NUL or none, in a memory map of mapsize bytes. */
+static void seed_map(const char *path, int nul, size_t mapsize, const char *const *kv,
+		     size_t n)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_mapsize(env, mapsize), 0);
+	assert_int_equal(mdb_env_open(env, path, MDB_NOSUBDIR | MDB_NOLOCK, 0644), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, NULL, 0, &dbi), 0);
+	for (size_t i = 0; i < n; i++) {
+		MDB_val k = {strlen(kv[2 * i]) + nul, (void *)kv[2 * i]};
+		MDB_val v = {strlen(kv[2 * i + 1]) + nul, (void *)kv[2 * i + 1]};
+
+		assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	}
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+static void add_shown(struct mbuf *b, const MDB_val *v)
+{
+	for (size_t i = 0; i < v->mv_size; i++)
+		if (((const char *)v->mv_data)[i])
+			mbuf_add(b, (const char *)v->mv_data + i, 1);
+		else
+			mbuf_puts(b, "\\0");
+}
+
+/* The map's entries as "key=value\n" lines in its order, a NUL shown as
+ * "\0"; *mapsize_r (may be NULL) gets the size its meta page records. */
+static char *dump_map(const char *path, size_t *mapsize_r)
+{
+	struct mbuf b = {0};
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_cursor *cur;
+	MDB_envinfo info;
+	MDB_val k, v;
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_open(env, path, MDB_NOSUBDIR | MDB_NOLOCK | MDB_RDONLY,
+				      0644), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, NULL, 0, &dbi), 0);
+	assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
+	mbuf_puts(&b, "");
+	for (int op = MDB_FIRST; mdb_cursor_get(cur, &k, &v, op) == 0; op = MDB_NEXT) {
+		add_shown(&b, &k);
+		mbuf_add(&b, "=", 1);
+		add_shown(&b, &v);
+		mbuf_add(&b, "\n", 1);
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	assert_int_equal(mdb_env_info(env, &info), 0);
+	if (mapsize_r)
+		*mapsize_r = info.me_mapsize;
+	mdb_env_close(env);
+	assert_false(mbuf_failed(&b));
+	return mbuf_steal(&b);
+}
+
+static void assert_map(const char *path, const char *want)
+{
+	char *got = dump_map(path, NULL);
+
+	assert_string_equal(got, want);
+	free(got);
+}
+
+/* With fresh compiled maps, a few changed entries are written into them
+ * in place, one job per map and no postmap: a key removed, one added, a
+ * line changed, each with a trailing NUL or none as the map has it. */
 static void test_publish_incremental(void **state)
 {
 	static const struct webstack_account changed_accounts[] = {
@@ -449,61 +526,117 @@ static void test_publish_incremental(void **state)
 	};
 	static const struct webstack_directory changed = {domains, 1, changed_accounts,
 							  2, aliases, 2, NULL, 0};
-	static const struct mock_reply deletes_nothing[] = {
-		{PF_POSTMAP, "-d", "", 1}, {NULL, NULL, NULL, 0}};
-	static const struct mock_reply fails[] = {
-		{PF_POSTMAP, "-d", "postmap: fatal: open database", 1},
-		{NULL, NULL, NULL, 0}};
+	static const char *const vm_kv[] = {"a@example.com", "example.com/a/",
+					    "b@example.com", "example.com/b/"};
+	static const char *const sl_kv[] = {"a@example.com", "a@example.com",
+					    "b@example.com", "b@example.com",
+					    "al@example.com", "a@example.com,b@example.com"};
 	struct fx *f = *state;
 	struct webstack_mail m = mail_settings();
 	const char *msg = NULL;
-	char want[200], marker[200];
+	char want[200], marker[200], vm[128], sl[128], other[128];
 	struct stat st;
-	int i;
 
 	fresh_maps(f, "lmdb");
-	f->m.replies = deletes_nothing;
+	map_path(f, "vmailbox", vm, sizeof(vm));
+	map_path(f, "sender_login", sl, sizeof(sl));
+	seed_map(vm, 1, 1 << 20, vm_kv, 2);
+	seed_map(sl, 0, 1 << 20, sl_kv, 3);
 	assert_int_equal(postfix_publish(f->st, &m, &changed, &msg), 0);
-	/* vmailbox and sender_login: marked, a removal, an addition, unmarked */
-	assert_int_equal(f->m.n_calls, 8);
+	assert_int_equal(f->m.n_calls, 2);
+	snprintf(want, sizeof(want), "call update %s in place (2 changes)", vm);
+	assert_true(deferred(&f->m, want));
 	assert_int_equal(host_mock_run_calls(&f->m, &msg), 0);
-	assert_int_equal(f->m.n_runs, 4);
-
-	snprintf(want, sizeof(want), PF_POSTMAP " -d - -- lmdb:%s/etc/postfix/vmailbox",
-		 f->root);
-	assert_true((i = run_index(&f->m, want)) >= 0);
-	assert_string_equal(f->m.inputs[i], "b@example.com\n");
-	snprintf(want, sizeof(want), PF_POSTMAP " -i -r -- lmdb:%s/etc/postfix/vmailbox",
-		 f->root);
-	assert_true((i = run_index(&f->m, want)) >= 0);
-	assert_string_equal(f->m.inputs[i], "c@example.com example.com/c/\n");
+	assert_int_equal(f->m.n_runs, 0);
+	assert_map(vm, "a@example.com\\0=example.com/a/\\0\n"
+		       "c@example.com\\0=example.com/c/\\0\n");
 	/* the alias loses its local owner b: a changed line, not a removal */
-	snprintf(want, sizeof(want), PF_POSTMAP " -i -r -- lmdb:%s/etc/postfix/sender_login",
-		 f->root);
-	assert_true((i = run_index(&f->m, want)) >= 0);
-	assert_string_equal(f->m.inputs[i], "al@example.com a@example.com\n"
-					    "c@example.com c@example.com\n");
-	snprintf(marker, sizeof(marker), "%s/etc/postfix/vmailbox.lmdb" PF_UPDATING,
-		 f->root);
+	assert_map(sl, "a@example.com=a@example.com\n"
+		       "al@example.com=a@example.com\n"
+		       "c@example.com=c@example.com\n");
+	snprintf(marker, sizeof(marker), "%s" PF_UPDATING, vm);
 	assert_int_not_equal(lstat(marker, &st), 0);
 
-	/* A postmap that fails leaves the mark: the map counts as stale... */
+	/* A map that cannot be written (a symlink, never followed: the map
+	 * it points to stays as it was) keeps its mark: the map counts as
+	 * stale... */
 	host_mock_commit(&f->m);
-	f->m.replies = fails;
+	snprintf(other, sizeof(other), "%s/other.lmdb", f->root);
+	assert_int_equal(rename(vm, other), 0);
+	assert_int_equal(symlink(other, vm), 0);
 	assert_int_equal(postfix_publish(f->st, &m, &dir, &msg), 0);
 	assert_int_not_equal(host_mock_run_calls(&f->m, &msg), 0);
-	assert_non_null(strstr(msg, "exit 1"));
-	assert_non_null(strstr(msg, "fatal: open database"));
+	assert_non_null(strstr(msg, "vmailbox.lmdb: is not a regular file"));
 	assert_int_equal(lstat(marker, &st), 0);
+	assert_map(other, "a@example.com\\0=example.com/a/\\0\n"
+			  "c@example.com\\0=example.com/c/\\0\n");
 	/* ...and the next change compiles it whole, which clears the mark */
 	host_mock_commit(&f->m);
-	f->m.replies = NULL;
 	assert_int_equal(postfix_publish(f->st, &m, &changed, &msg), 0);
 	snprintf(want, sizeof(want), "/usr/sbin/postmap -- lmdb:%s/etc/postfix/vmailbox",
 		 f->root);
 	assert_true(deferred(&f->m, want));
 	assert_int_equal(host_mock_run_calls(&f->m, &msg), 0);
 	assert_int_not_equal(lstat(marker, &st), 0);
+}
+
+/* The value is what postmap stores for the line (the blanks around it
+ * dropped), the key folded; a line left without a value loses its key,
+ * as a whole compile would skip it. A changed line postmap reads by other
+ * rules (non-ASCII, a continuation) is left to a whole compile. */
+static void test_update_lines(void **state)
+{
+	static const char *const kv[] = {"x@a.test", "t1", "y@a.test", "t2"};
+	static const char old[] = "# h\nx@a.test t1\ny@a.test t2\n";
+	static const char new[] = "# h\nx@a.test \t t1,t3 \t\ny@a.test\nZ@a.test\tt4\n";
+	static const char utf8[] = "# h\nx@a.test t1\ny@a.test t2\n\xc3\xbc@a.test t5\n";
+	static const char joined[] = "# h\nx@a.test t1\n t9\ny@a.test t2\n";
+	struct fx *f = *state;
+	const char *msg = NULL;
+	char path[128];
+
+	fresh_maps(f, "lmdb");
+	map_path(f, "virtual", path, sizeof(path));
+	seed_map(path, 1, 1 << 20, kv, 2);
+	assert_int_equal(pf_update_queue(f->st, PF_DIR "/virtual", old, strlen(old), new,
+					 strlen(new), &msg), 0);
+	assert_int_equal(host_mock_run_calls(&f->m, &msg), 0);
+	assert_map(path, "x@a.test\\0=t1,t3\\0\nz@a.test\\0=t4\\0\n");
+	assert_int_equal(pf_update_queue(f->st, PF_DIR "/virtual", old, strlen(old), utf8,
+					 strlen(utf8), &msg), 1);
+	assert_int_equal(pf_update_queue(f->st, PF_DIR "/virtual", old, strlen(old), joined,
+					 strlen(joined), &msg), 1);
+	assert_int_equal(f->m.n_calls, 0);
+}
+
+/* A batch that fills the memory map is done again in a larger one, which
+ * the map records; removing a key that is not there is no error. */
+static void test_lmdb_grows(void **state)
+{
+	static const char *const kv[] = {"k", "v"};
+	static char keys[64][8], value[3001];
+	struct pf_lmdb_change c[65];
+	struct fx *f = *state;
+	char path[128], msg[512], *dump;
+	size_t mapsize, lines = 0;
+
+	snprintf(path, sizeof(path), "%s/grow.lmdb", f->root);
+	seed_map(path, 1, 64 << 10, kv, 1);
+	memset(value, 'v', sizeof(value) - 1);
+	for (size_t i = 0; i < 64; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "key%02zu", i);
+		c[i] = (struct pf_lmdb_change){keys[i], value, strlen(keys[i]),
+					       sizeof(value) - 1};
+	}
+	c[64] = (struct pf_lmdb_change){"missing", NULL, 7, 0};
+	assert_int_equal(pf_lmdb_write(path, c, 65, msg, sizeof(msg)), 0);
+	dump = dump_map(path, &mapsize);
+	for (const char *p = dump; (p = strchr(p, '\n')); p++)
+		lines++;
+	assert_int_equal(lines, 65);
+	assert_non_null(strstr(dump, "key63\\0=vvv"));
+	assert_true(mapsize >= 256 << 10);
+	free(dump);
 }
 
 /* A source that changed outside its entries (its header) gets a new map. */
@@ -565,13 +698,12 @@ static void test_publish_many_changes(void **state)
 	snprintf(want, sizeof(want), "/usr/sbin/postmap -- lmdb:%s/etc/postfix/vmailbox",
 		 f->root);
 	assert_true(deferred(&f->m, want));
-	snprintf(want, sizeof(want), "call add the new and changed entries to "
-		 "lmdb:%s/etc/postfix/vmailbox", f->root);
-	assert_false(deferred(&f->m, want));
-	/* virtual loses its two aliases: few enough to update */
-	snprintf(want, sizeof(want), "call remove the dropped entries from "
-		 "lmdb:%s/etc/postfix/virtual", f->root);
+	/* virtual loses its two aliases: few enough to update in place (its
+	 * only job) */
+	snprintf(want, sizeof(want), "call update %s/etc/postfix/virtual.lmdb in place "
+		 "(2 changes)", f->root);
 	assert_true(deferred(&f->m, want));
+	assert_int_equal(f->m.n_calls, 1);
 }
 
 /* hash: built beside the live map and renamed over it. */
@@ -626,6 +758,8 @@ int main(void)
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_publish_incremental, fx_setup,
 						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_update_lines, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_lmdb_grows, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_publish_many_changes, fx_setup,
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_publish_header_only, fx_setup,
