@@ -835,6 +835,119 @@ static void test_publish_sync_timeout(void **state)
 	fake_auth_stop(f, &fa);
 }
 
+/* ---- adding one account by appending ---- */
+
+static void write_file(const char *root, const char *logical, const char *text)
+{
+	char path[256];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s%s", root, logical);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static int find(struct fx *f, const char *address)
+{
+	const char *err = NULL;
+	int found = -1;
+
+	assert_int_equal(imap()->find_account(f->st, &f->mail, address, &found, &err), 0);
+	return found;
+}
+
+/* Found at the start of the file and after a newline; a longer or
+ * shorter address with the same letters is not; no file, no account. */
+static void test_find_account(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+
+	strcpy(f->root, "/tmp/ws-dv-XXXXXX");
+	assert_non_null(mkdtemp(f->root));
+	f->m.root = f->root;
+	assert_int_equal(find(f, "alice@example.com"), 0);
+	make_dirs(f->root, "/etc/dovecot");
+	write_file(f->root, DV_USERS_PATH, three_file);
+	assert_int_equal(find(f, "alice@example.com"), 1);
+	assert_int_equal(find(f, "carol@example.org"), 1);
+	assert_int_equal(find(f, "arol@example.org"), 0);
+	assert_int_equal(find(f, "carol@example.or"), 0);
+	assert_int_equal(find(f, "dave@example.net"), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->root);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void test_add_account_appends(void **state)
+{
+	struct fx *f = *state;
+	const struct mock_file *users;
+	const char *err = NULL;
+
+	host_mock_put(&f->m, DV_USERS_PATH, two_file);
+	assert_int_equal(imap()->add_account(f->st, &f->mail, &changed[0], &err), 0);
+	users = host_mock_staged(&f->m, DV_USERS_PATH);
+	assert_non_null(users);
+	assert_string_equal(users->data, "alice@example.com:" HASH_A
+			    ":5000:5001::/var/mail/vhosts/example.com/alice::\n"
+			    "bob@example.org:" HASH_B ":5000:5001::/var/mail/vhosts/example.org/bob::\n"
+			    "dave@example.net:" HASH_B ":5000:5001::/var/mail/vhosts/example.net/dave::\n");
+	assert_int_equal(users->flags, WEBSTACK_FILE_SECRET | WEBSTACK_FILE_UNORDERED);
+	assert_int_equal(host_mock_n_staged(&f->m), 1);
+	expect_deferred(&f->m, "background wait until Dovecot serves the new /etc/dovecot/users",
+			NULL);
+}
+
+static void test_add_account_refuses_injection(void **state)
+{
+	struct fx *f = *state;
+	const struct webstack_account bad = {"eve@example.com", "eve", "example.com",
+					      "{PLAIN}x:0:0::/root::"};
+	const char *err = NULL;
+
+	host_mock_put(&f->m, DV_USERS_PATH, two_file);
+	assert_int_equal(imap()->add_account(f->st, &f->mail, &bad, &err), -EINVAL);
+	expect_text(err, "holds ':'");
+	assert_int_equal(host_mock_n_staged(&f->m), 0);
+}
+
+/* Dovecot never serves the new file (every lookup of the added account
+ * answers "not found"): the background wait for an account deleted
+ * meanwhile ends without an error; for one still in the file it fails. */
+static void test_added_wait_deleted_meanwhile(void **state)
+{
+	struct fx *f = *state;
+	struct fake_auth fa;
+	struct dv_added *a;
+	const char *err = NULL;
+	char users[256], sock[256];
+
+	fake_auth_start(f, &fa, 1000000, 1);
+	make_dirs(f->root, "/etc/dovecot");
+	write_file(f->root, DV_USERS_PATH, two_file);
+	snprintf(users, sizeof(users), "%s%s", f->root, DV_USERS_PATH);
+	snprintf(sock, sizeof(sock), "%s%s", f->root, DV_AUTH_MASTER);
+	a = dv_added_new(sock, users, "dave@example.net");
+	assert_non_null(a);
+	assert_int_equal(dv_added_run(a, &err), 0);
+	dv_added_free(a);
+	fake_auth_stop(f, &fa);
+
+	fake_auth_start(f, &fa, 1000000, 1);	/* a new root */
+	make_dirs(f->root, "/etc/dovecot");
+	write_file(f->root, DV_USERS_PATH, two_file);
+	snprintf(users, sizeof(users), "%s%s", f->root, DV_USERS_PATH);
+	snprintf(sock, sizeof(sock), "%s%s", f->root, DV_AUTH_MASTER);
+	a = dv_added_new(sock, users, "bob@example.org");
+	assert_non_null(a);
+	assert_int_equal(dv_added_run(a, &err), -1);
+	expect_text(err, "still serves the old users file");
+	dv_added_free(a);
+	fake_auth_stop(f, &fa);
+}
+
 /* A changed home (a new mail_root) also changes what the userdb cache holds. */
 static void test_publish_sync_home(void **state)
 {
@@ -1210,6 +1323,10 @@ int main(void)
 		T(test_publish_sync_hash_only),
 		T(test_publish_sync_stopped),
 		T(test_publish_sync_timeout),
+		T(test_find_account),
+		T(test_add_account_appends),
+		T(test_add_account_refuses_injection),
+		T(test_added_wait_deleted_meanwhile),
 		T(test_publish_sync_home),
 		T(test_publish_sync_all),
 		T(test_publish_empty),

@@ -339,7 +339,7 @@ static const struct webstack_alias aliases[] = {
 	{"fwd@example.com", remote_only, 1},
 };
 static const char *const domains[] = {"example.com"};
-static const struct webstack_directory dir = {domains, 1, accounts, 2, aliases, 2};
+static const struct webstack_directory dir = {domains, 1, accounts, 2, aliases, 2, NULL, 0};
 
 static void test_publish(void **state)
 {
@@ -580,6 +580,94 @@ static void test_publish_incremental(void **state)
 	assert_int_not_equal(lstat(marker, &st), 0);
 }
 
+/* The staged pending file of map (a logical path prefix), or NULL. */
+static const struct mock_file *pending_file(const struct fx *f, const char *map)
+{
+	char prefix[128];
+
+	snprintf(prefix, sizeof(prefix), "/etc/postfix/%s.lmdb.ws-pending-", map);
+	for (size_t i = 0; i < f->m.n_files; i++)
+		if (f->m.files[i].staged &&
+		    strncmp(f->m.files[i].path, prefix, strlen(prefix)) == 0)
+			return &f->m.files[i];
+	return NULL;
+}
+
+/* An added account: its line appended to vmailbox and sender_login, a
+ * pending file per map, and a background call (holding the lock) that
+ * puts the entries into the map and removes the file; 1 instead for a
+ * stale map, one with an old pending file, or hash maps. */
+static void test_add_account(void **state)
+{
+	static const struct webstack_account c = {"c@example.com", "c", "example.com", "{X}c"};
+	static const char *const vm_kv[] = {"a@example.com", "example.com/a/",
+					    "b@example.com", "example.com/b/"};
+	static const char *const sl_kv[] = {"a@example.com", "a@example.com"};
+	struct fx *f = *state;
+	const struct mock_file *vm, *pend;
+	struct timespec old[2] = {{1000, 0}, {1000, 0}}, older[2] = {{500, 0}, {500, 0}};
+	const char *msg = NULL;
+	char vmap[128], smap[128], real[200];
+	struct stat st;
+	FILE *fp;
+
+	fresh_maps(f, "lmdb");
+	map_path(f, "vmailbox", vmap, sizeof(vmap));
+	map_path(f, "sender_login", smap, sizeof(smap));
+	seed_map(vmap, 1, 1 << 20, vm_kv, 2);
+	seed_map(smap, 1, 1 << 20, sl_kv, 1);
+	assert_int_equal(postfix_add_account(f->st, NULL, &c, &msg), 0);
+	vm = host_mock_staged(&f->m, "/etc/postfix/vmailbox");
+	assert_non_null(vm);
+	assert_int_equal(vm->flags, WEBSTACK_FILE_UNORDERED);
+	assert_true(count(vm->data, "\nc@example.com example.com/c/\n") == 1);
+	assert_non_null(strstr(host_mock_text(&f->m, "/etc/postfix/sender_login"),
+			       "\nc@example.com c@example.com\n"));
+	pend = pending_file(f, "vmailbox");
+	assert_non_null(pend);
+	assert_string_equal(pend->data, "c@example.com example.com/c/\n");
+	assert_int_equal(pend->mode, 0600);
+	assert_true(deferred(&f->m, "background locked put the new entries into the map "
+				    "of /etc/postfix/vmailbox"));
+	assert_true(deferred(&f->m, "background locked put the new entries into the map "
+				    "of /etc/postfix/sender_login"));
+	assert_int_equal(f->m.n_runs, 0);
+
+	/* the commit writes the pending files; the background calls put
+	 * the entries in and remove them */
+	for (const char *name = "vmailbox"; name; name = strcmp(name, "vmailbox") ? NULL :
+	     "sender_login") {
+		pend = pending_file(f, name);
+		snprintf(real, sizeof(real), "%s%s", f->root, pend->path);
+		assert_non_null(fp = fopen(real, "w"));
+		fputs(pend->data, fp);
+		fclose(fp);
+	}
+	snprintf(real, sizeof(real), "%s%s", f->root, pending_file(f, "vmailbox")->path);
+	assert_int_equal(host_mock_run_calls(&f->m, &msg), 0);
+	assert_map(vmap, "a@example.com\\0=example.com/a/\\0\n"
+			 "b@example.com\\0=example.com/b/\\0\n"
+			 "c@example.com\\0=example.com/c/\\0\n");
+	assert_map(smap, "a@example.com\\0=a@example.com\\0\n"
+			 "c@example.com\\0=c@example.com\\0\n");
+	assert_int_not_equal(lstat(real, &st), 0);
+
+	/* a pending file a background call left a minute ago: stale */
+	host_mock_commit(&f->m);
+	assert_non_null(fp = fopen(real, "w"));
+	fclose(fp);
+	assert_int_equal(utimensat(AT_FDCWD, real, old, 0), 0);
+	assert_int_equal(postfix_add_account(f->st, NULL, &c, &msg), 1);
+	assert_int_equal(unlink(real), 0);
+	/* a source newer than its map: stale */
+	assert_int_equal(utimensat(AT_FDCWD, vmap, older, 0), 0);
+	host_mock_commit(&f->m);
+	assert_int_equal(postfix_add_account(f->st, NULL, &c, &msg), 1);
+	/* hash maps are never updated in place */
+	f->st->map_type = "hash";
+	assert_int_equal(postfix_add_account(f->st, NULL, &c, &msg), 1);
+}
+
 /* The value is what postmap stores for the line (the blanks around it
  * dropped), the key folded; a line left without a value loses its key,
  * as a whole compile would skip it. A changed line postmap reads by other
@@ -758,6 +846,7 @@ int main(void)
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_publish_incremental, fx_setup,
 						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_add_account, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_update_lines, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_lmdb_grows, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_publish_many_changes, fx_setup,

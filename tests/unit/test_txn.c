@@ -266,6 +266,124 @@ static void test_symlinked_dir_not_followed(void **state)
 	free(link);
 }
 
+static int append(struct txn *t, const char *path, const char *text, unsigned flags)
+{
+	struct webstack_file wf = {.path = path, .data = text, .len = strlen(text),
+				   .mode = 0777, .flags = flags};	/* mode ignored */
+	struct err e = {0};
+
+	return txn_stage_append(t, &wf, &e);
+}
+
+static void test_append_keeps_mode_and_reads_back(void **state)
+{
+	struct fx *f = *state;
+	struct txn *t;
+	struct err e = {0};
+	struct buf b = {0};
+	struct stat st;
+	char *real, *s;
+
+	put(f, "/etc/users", "a:1\n", 0640);
+	assert_int_equal(txn_begin(&t, &f->o, &e), 0);
+	assert_int_equal(append(t, "/etc/users", "c:3\n", 0), 0);
+	assert_int_equal(append(t, "/etc/users", "b:2\n", 0), 0);
+	assert_int_equal(txn_read(t, "/etc/users", &b, &e), 0);
+	assert_string_equal(b.data, "a:1\nc:3\nb:2\n");
+	s = get(f, "/etc/users");
+	assert_string_equal(s, "a:1\n");	/* nothing before the commit */
+	free(s);
+	assert_int_equal(txn_commit(t, &e), 0);
+	txn_end(t);
+	s = get(f, "/etc/users");
+	assert_string_equal(s, "a:1\nc:3\nb:2\n");
+	free(s);
+	real = fs_real(f->root, "/etc/users");
+	assert_int_equal(stat(real, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	free(real);
+	buf_free(&b);
+}
+
+static void test_append_to_missing_file_fails(void **state)
+{
+	struct fx *f = *state;
+	struct txn *t;
+	struct err e = {0};
+
+	put(f, "/etc/other", "x\n", 0644);
+	assert_int_equal(txn_begin(&t, &f->o, &e), 0);
+	assert_int_equal(append(t, "/etc/missing", "line\n", 0), 0);
+	assert_int_equal(txn_commit(t, &e), -1);
+	assert_non_null(strstr(e.msg, "/etc/missing"));
+	txn_end(t);
+	assert_null(get(f, "/etc/missing"));
+}
+
+/* A crash after the append, before the commit point: the next txn_begin()
+ * truncates the file back. Steps: journal P 1, prepare 2, journal A 3,
+ * the append 4. */
+static void test_append_killed_before_done_is_truncated(void **state)
+{
+	struct fx *f = *state;
+	struct txn *t;
+	struct err e = {0};
+	pid_t pid;
+	int st;
+	char *s;
+
+	put(f, "/etc/users", "a:1\n", 0640);
+	pid = fork();
+	if (pid == 0) {
+		setenv("WEBSTACK_FAULT_KILL_AT", "4", 1);
+		if (txn_begin(&t, &f->o, &e) == 0 && append(t, "/etc/users", "b:2\n", 0) == 0)
+			txn_commit(t, &e);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFSIGNALED(st));
+	s = get(f, "/etc/users");
+	assert_string_equal(s, "a:1\nb:2\n");	/* appended when killed */
+	free(s);
+	assert_int_equal(txn_begin(&t, &f->o, &e), 0);	/* recovers */
+	txn_end(t);
+	s = get(f, "/etc/users");
+	assert_string_equal(s, "a:1\n");
+	free(s);
+}
+
+static void test_unordered_same_lines_unchanged(void **state)
+{
+	struct fx *f = *state;
+	struct txn *t;
+	struct err e = {0};
+	char *out = NULL, *s;
+	size_t len;
+	FILE *mem;
+
+	put(f, "/etc/set", "# head\na 1\nc 3\nb 2\n", 0644);
+	assert_int_equal(txn_begin(&t, &f->o, &e), 0);
+	assert_int_equal(stage(t, "/etc/set", "# head\na 1\nb 2\nc 3\n", 0644,
+			       WEBSTACK_FILE_UNORDERED), 0);
+	assert_int_equal(txn_pending(t, &e), 0);	/* the same lines */
+	assert_int_equal(stage(t, "/etc/set", "# head\na 1\nb 2\nc 3\n", 0644, 0), 0);
+	assert_int_equal(txn_pending(t, &e), 1);	/* without the flag: a change */
+	assert_int_equal(stage(t, "/etc/set", "# head\na 1\nb 2\nd 4\n", 0644,
+			       WEBSTACK_FILE_UNORDERED), 0);
+	assert_int_equal(txn_pending(t, &e), 1);
+	mem = open_memstream(&out, &len);
+	assert_int_equal(txn_diff(t, mem, &e), 1);
+	fclose(mem);
+	/* against the lines sorted: only c goes and d comes */
+	assert_non_null(strstr(out, " b 2\n-c 3\n+d 4\n"));
+	assert_int_equal(txn_commit(t, &e), 0);
+	txn_end(t);
+	s = get(f, "/etc/set");
+	assert_string_equal(s, "# head\na 1\nb 2\nd 4\n");
+	free(s);
+	free(out);
+}
+
 static void test_lock_busy(void **state)
 {
 	struct fx *f = *state;
@@ -301,6 +419,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_remove_and_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlinked_dir_not_followed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_busy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_keeps_mode_and_reads_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_to_missing_file_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_killed_before_done_is_truncated,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unordered_same_lines_unchanged, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("txn", tests, NULL, NULL);
