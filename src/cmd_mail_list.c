@@ -137,7 +137,6 @@ typedef void print_fn(struct mail_session *s, struct json *j, const char *domain
 static int list(struct ctx *c, int argc, char **argv, print_fn *print)
 {
 	char domain[VALIDATE_DOMAIN_MAX + 1];
-	struct webstack_directory view;
 	struct mail_session s;
 	struct json j;
 
@@ -152,7 +151,7 @@ static int list(struct ctx *c, int argc, char **argv, print_fn *print)
 		mail_close(&s);
 		return ctx_fail(c);
 	}
-	dir_view(&s.dir, &view);	/* sorts */
+	dir_sort(&s.dir);
 	if (c->opt[OPT_JSON]) {
 		json_init(&j, stdout);
 		json_arr_begin(&j);

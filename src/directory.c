@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -353,44 +354,49 @@ static int cmp_alias(const void *a, const void *b)
 }
 
 /* The files are written sorted, so what a load fills usually is, but for
- * the few entries a command appended: checking costs n comparisons, and
- * moving each straggler into place beats a qsort's n log n (and the
- * indexes would need a rebuild anyway). Returns 1 when anything moved. */
-#define FEW_STRAGGLERS 64
-
+ * the lines commands appended since (`mail add account`): checking costs n
+ * comparisons; then only that tail is sorted and merged in from the back,
+ * in n moves, where a qsort of everything costs n log n (and the indexes
+ * would need a rebuild anyway). Returns 1 when anything moved. */
 static int sort_unless_sorted(void *base, size_t n, size_t size,
 			      int (*cmp)(const void *, const void *))
 {
-	char *p = base, tmp[64];
-	size_t sorted = 1;
+	char *p = base, *tail;
+	size_t head = 1, i, j, k;
 
-	while (sorted < n && cmp(p + (sorted - 1) * size, p + sorted * size) <= 0)
-		sorted++;
-	if (sorted >= n)
+	while (head < n && cmp(p + (head - 1) * size, p + head * size) <= 0)
+		head++;
+	if (head >= n)
 		return 0;
-	if (n - sorted > FEW_STRAGGLERS || size > sizeof(tmp)) {
-		qsort(base, n, size, cmp);
-		return 1;
-	}
-	for (; sorted < n; sorted++) {
-		size_t lo = 0, hi = sorted;
-
-		while (lo < hi) {	/* the first element greater than it */
-			size_t mid = lo + (hi - lo) / 2;
-
-			if (cmp(p + mid * size, p + sorted * size) <= 0)
-				lo = mid + 1;
-			else
-				hi = mid;
+	qsort(p + head * size, n - head, size, cmp);
+	tail = xmalloc((n - head) * size);
+	memcpy(tail, p + head * size, (n - head) * size);
+	for (i = head, j = n - head, k = n; j > 0; k--) {
+		if (i > 0 && cmp(p + (i - 1) * size, tail + (j - 1) * size) > 0) {
+			memcpy(p + (k - 1) * size, p + (i - 1) * size, size);
+			i--;
+		} else {
+			memcpy(p + (k - 1) * size, tail + (j - 1) * size, size);
+			j--;
 		}
-		memcpy(tmp, p + sorted * size, size);
-		memmove(p + (lo + 1) * size, p + lo * size, (sorted - lo) * size);
-		memcpy(p + lo * size, tmp, size);
 	}
+	free(tail);
 	return 1;
 }
 
-void dir_view(struct directory *d, struct webstack_directory *view)
+int dir_check_accounts(struct directory *d, struct err *e)
+{
+	if (sort_unless_sorted(d->accounts, d->n_accounts, sizeof(*d->accounts),
+			       cmp_account))
+		name_index_stale(&d->ix_accounts);
+	for (size_t i = 1; i < d->n_accounts; i++)
+		if (strcmp(d->accounts[i - 1].address, d->accounts[i].address) == 0)
+			return err_set(e, EX_DATAERR, "account '%s' is listed twice",
+				       d->accounts[i].address);
+	return 0;
+}
+
+void dir_sort(struct directory *d)
 {
 	strv_sort(&d->domains);
 	name_index_stale(&d->ix_domains);
@@ -400,6 +406,11 @@ void dir_view(struct directory *d, struct webstack_directory *view)
 	if (sort_unless_sorted(d->aliases, d->n_aliases, sizeof(*d->aliases), cmp_alias))
 		name_index_stale(&d->ix_aliases);
 	sort_unless_sorted(d->dkim, d->n_dkim, sizeof(*d->dkim), cmp_dkim);
+}
+
+void dir_view(struct directory *d, struct webstack_directory *view)
+{
+	dir_sort(d);
 	free(d->v_accounts);
 	free(d->v_aliases);
 	free(d->v_dkim);
@@ -533,11 +544,17 @@ static int sink_account(struct webstack_directory_sink *s, const char *address,
 			"set a new one with `webstack mail passwd %s`", address, address);
 		return sink_fail(s, err_r);
 	}
-	if (dir_account(SINK(s)->dir, address)) {
-		err_set(&SINK(s)->e, EX_DATAERR, "account '%s' is listed twice", address);
-		return sink_fail(s, err_r);
+	/* twice: dir_check_accounts() after the load, which needs no index
+	 * of 100,000 names built one insert at a time */
+	if (SINK(s)->schemes_only) {
+		char scheme[64];
+
+		snprintf(scheme, sizeof(scheme), "%.*s", (int)(strchr(hash, '}') - hash + 1),
+			 hash);
+		dir_add_account(SINK(s)->dir, address, scheme);
+	} else {
+		dir_add_account(SINK(s)->dir, address, hash);
 	}
-	dir_add_account(SINK(s)->dir, address, hash);
 	return 0;
 }
 

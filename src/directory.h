@@ -64,6 +64,9 @@ struct dir_sink {
 	struct webstack_directory_sink sink;	/* first */
 	struct directory *dir;
 	struct err e;
+	/* Keep only the "{SCHEME}" of each hash: a load to read (list,
+	 * status) needs no more, and 100,000 hashes are 12 MB. */
+	int schemes_only;
 };
 void dir_sink_init(struct dir_sink *s, struct directory *dir);
 
@@ -111,8 +114,13 @@ struct dir_dkim *dir_dkim_find(const struct directory *d, const char *domain,
 			       const char *selector);
 void dir_dkim_mark_signing(struct directory *d);
 
+/* After a load: sorts the accounts and refuses one listed twice (the
+ * sink takes accounts without looking for them). */
+int dir_check_accounts(struct directory *d, struct err *e);
 /* Sorts everything by name and fills view for the modules. */
 void dir_view(struct directory *d, struct webstack_directory *view);
+/* Sorts every list as dir_view() hands it out, without the view. */
+void dir_sort(struct directory *d);
 
 void dir_free(struct directory *d);
 

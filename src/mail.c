@@ -231,12 +231,15 @@ static int load_directory(struct mail_session *s, int accounts)
 	int r;
 
 	dir_sink_init(&sink, &s->dir);
+	sink.schemes_only = s->read_only;
 	r = mta_ops(s)->load(state(s->mta), &s->mail, &sink.sink, &msg);
 	if (ctx_op_result(s->c, s->mta, "load", r, msg) < 0)
 		return -1;
 	r = accounts ? imap_ops(s)->load(state(s->imap), &s->mail, &sink.sink, &msg) : 0;
 	if (ctx_op_result(s->c, s->imap, "load", r, msg) < 0)
 		return -1;
+	if (dir_check_accounts(&s->dir, &s->c->err) < 0)
+		return err_prefix(&s->c->err, "module %s: load", s->imap->name);
 	if (accounts && maildkim_load(s) < 0)
 		return -1;
 	for (size_t i = 0; i < s->dir.domains.n; i++)
@@ -256,6 +259,7 @@ static int open_session(struct mail_session *s, struct ctx *c, enum mail_mode mo
 {
 	memset(s, 0, sizeof(*s));
 	s->c = c;
+	s->read_only = mode == MAIL_READ;
 	if (mode != MAIL_READ && ctx_begin(c) < 0)
 		return -1;
 	if (mode == MAIL_SETUP && retire_old_filters(s) < 0)

@@ -59,6 +59,7 @@ struct mail_session {
 	struct strv loaded_domains;	/* the domains as loaded, sorted */
 	char *hostname;
 	int vmail_missing;		/* MAIL_SETUP: setup creates it */
+	int read_only;			/* MAIL_READ: hashes loaded as schemes */
 };
 
 int mail_open(struct mail_session *s, struct ctx *c, enum mail_mode mode,

@@ -159,24 +159,32 @@ static int load_entry(void *arg, const struct dv_user_line *u, const char **err_
 	return sink->account(sink, u->field[0], u->field[1], err_r);
 }
 
+/* The core loads before anything is staged: the file on disk is what the
+ * transaction would leave, and mapping it is cheaper than reading it. */
 static int dovecot_load(void *state, const struct webstack_mail *mail,
 			struct webstack_directory_sink *sink, const char **err_r)
 {
 	struct dovecot *d = state;
-	const char *msg = NULL;
+	const char *msg = NULL, *text;
+	char *real = d->h->path(d->h, DV_USERS_PATH);
 	unsigned lineno = 0;
-	char *text;
 	size_t len;
 	int r;
 
 	(void)mail;
-	r = ws_read_current(d->h, &d->msg, DV_USERS_PATH, &text, &len, err_r);
-	if (r < 0 || !text)
-		return r;
+	if (!real)
+		return oom(d, err_r);
+	r = dv_users_map(real, &text, &len);
+	free(real);
+	if (r < 0)
+		return ws_fail(&d->msg, err_r, r, "cannot read %s: %s", DV_USERS_PATH,
+			       strerror(-r));
+	if (!text)
+		return 0;
 	r = dv_users_parse(text, len, load_entry, sink, &lineno, &msg);
 	if (r != 0)
 		r = users_error(d, err_r, r, lineno, msg ? msg : "refused");
-	free(text);
+	dv_users_unmap(text, len);
 	return r;
 }
 

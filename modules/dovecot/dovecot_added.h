@@ -1,5 +1,5 @@
-/* dovecot_added.h - an account added by appending to the users file: is an
- * address there, and the background wait until Dovecot serves it.
+/* dovecot_added.h - the users file mapped, is an address in it, and the
+ * background wait until Dovecot serves an account added by appending.
  *
  * Ownership: dv_added_new() copies its strings; the result belongs to the
  * caller (the host, as a background call's arg) until dv_added_free(). */
@@ -7,6 +7,11 @@
 #define WS_DOVECOT_ADDED_H
 
 struct dv_added;
+
+/* The users file at real (a real path) mapped read-only: *data_r is NULL
+ * when it is missing or empty; not NUL-terminated. 0 or -errno. */
+int dv_users_map(const char *real, const char **data_r, size_t *len_r);
+void dv_users_unmap(const char *data, size_t len);
 
 /* *found_r: 1 when the users file at real (a real path) has a line for
  * address. 0, or -errno when it cannot be read (missing is not found). */

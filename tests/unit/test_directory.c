@@ -76,12 +76,18 @@ static void test_sink_refuses(void **state)
 	REFUSED(s.sink.account(&s.sink, "a@example.com", "{PLAIN}a:b", &msg), "not a {SCHEME}hash");
 	REFUSED(s.sink.account(&s.sink, "a@example.com", "{PLAIN}a b", &msg), "not a {SCHEME}hash");
 	REFUSED(s.sink.account(&s.sink, "a\n@example.com", "{X}y", &msg), "not '\\x0a'");
+	assert_int_equal(s.sink.account(&s.sink, "b@example.com", "{X}y", &msg), 0);
 	assert_int_equal(s.sink.account(&s.sink, "a@example.com", "{X}y", &msg), 0);
-	REFUSED(s.sink.account(&s.sink, "a@example.com", "{X}y", &msg), "listed twice");
+	assert_int_equal(dir_check_accounts(&d, &s.e), 0);
 	REFUSED(s.sink.alias(&s.sink, "al@example.com", bad_target, 2, &msg), "a:b@example.com");
 	REFUSED(s.sink.alias(&s.sink, "al@example.com", bad_target, 0, &msg), "no target");
 	assert_int_equal(d.n_aliases, 0);
-	assert_int_equal(d.n_accounts, 1);
+	assert_int_equal(d.n_accounts, 2);
+	/* an account twice: found after the load, out of order too */
+	assert_int_equal(s.sink.account(&s.sink, "b@example.com", "{X}z", &msg), 0);
+	assert_int_equal(dir_check_accounts(&d, &s.e), -1);
+	assert_non_null(strstr(s.e.msg, "account 'b@example.com' is listed twice"));
+	assert_string_equal(d.accounts[0].address, "a@example.com");	/* sorted */
 	dir_free(&d);
 }
 

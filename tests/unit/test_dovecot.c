@@ -82,6 +82,12 @@ static int fx_teardown(void **state)
 
 	dovecot_LTX_webstack_module.fini(f->st);
 	host_mock_free(&f->m);
+	if (f->root[0]) {
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->root);
+		assert_int_equal(system(cmd), 0);
+	}
 	free(f);
 	return 0;
 }
@@ -442,12 +448,28 @@ static void sink_free(struct sink_rec *r)
 	}
 }
 
+static void make_dirs(const char *root, const char *sub);
+static void write_file(const char *root, const char *logical, const char *text);
+
+/* load() maps the users file on disk (nothing is staged when the core
+ * loads): text goes there, under a root of the test's own. */
+static void users_on_disk(struct fx *f, const char *text)
+{
+	if (!f->root[0]) {
+		strcpy(f->root, "/tmp/ws-dv-XXXXXX");
+		assert_non_null(mkdtemp(f->root));
+		f->m.root = f->root;
+		make_dirs(f->root, "/etc/dovecot");
+	}
+	write_file(f->root, DV_USERS_PATH, text);
+}
+
 static int load_text(struct fx *f, const char *text, struct sink_rec *r, const char **err)
 {
 	memset(r, 0, sizeof(*r));
 	r->s.account = sink_account;
 	if (text)
-		host_mock_put(&f->m, DV_USERS_PATH, text);
+		users_on_disk(f, text);
 	*err = NULL;
 	return imap()->load(f->st, &f->mail, &r->s, err);
 }
@@ -517,10 +539,10 @@ static void test_load_sink_refuses(void **state)
 	memset(&r, 0, sizeof(r));
 	r.s.account = sink_account;
 	r.refuse_at = 2;
-	host_mock_put(&f->m, DV_USERS_PATH, "# header\n"
-					"a@x.org:{PLAIN}p:8:8::/h::\n"
-					"\n"
-					"b@x.org:{PLAIN}p:8:8::/h::\n");
+	users_on_disk(f, "# header\n"
+			 "a@x.org:{PLAIN}p:8:8::/h::\n"
+			 "\n"
+			 "b@x.org:{PLAIN}p:8:8::/h::\n");
 	assert_int_equal(imap()->load(f->st, &f->mail, &r.s, &err), -EINVAL);
 	/* The sink's buffer is reused: the module kept its own copy. */
 	memset(r.msg, 'X', sizeof(r.msg) - 1);
@@ -575,8 +597,7 @@ static void test_publish_roundtrip(void **state)
 	const char *err;
 
 	assert_int_equal(publish(f, two, N(two), &err), 0);
-	host_mock_commit(&f->m);
-	assert_int_equal(load_text(f, NULL, &r, &err), 0);
+	assert_int_equal(load_text(f, host_mock_text(&f->m, DV_USERS_PATH), &r, &err), 0);
 	assert_int_equal(r.n, 2);
 	assert_string_equal(r.addr[0], "alice@example.com");
 	assert_string_equal(r.hash[0], HASH_A);
