@@ -14,7 +14,8 @@
  * it is serialised with every other webstack. With --wait the command
  * runs them itself before it returns, and reports the first failure.
  * A failed call does not stop the later ones: each leaves things that
- * the next command or `mail check --repair` puts right.
+ * the next command or `mail check --repair` puts right. Detached, the
+ * calls wait up to 600 s for the lock (ctx.c): nobody waits for them.
  *
  * Ownership: the list copies each call's `what`; the arg stays the
  * module's until its release(), which runs once, in every process that

@@ -170,15 +170,21 @@ void ctx_end(struct ctx *c)
 	c->txn = NULL;
 }
 
+/* Nobody waits for detached work: it waits for the lock longer than a
+ * command does, rather than give up and leave its part to the next one. */
+#define BACKGROUND_LOCK_TIMEOUT 600
+
 int ctx_run_background(struct ctx *c)
 {
 	struct txn_options o = {.root = c->root};
+	int detach = !c->opt[OPT_WAIT];
 
 	if (c->bg.n == 0)
 		return 0;
 	o.lock_file = c->conf.lock_file;
-	o.lock_timeout = c->conf.lock_timeout;
-	return background_run(&c->bg, &o, !c->opt[OPT_WAIT], &c->err);
+	o.lock_timeout = detach && c->conf.lock_timeout < BACKGROUND_LOCK_TIMEOUT ?
+			 BACKGROUND_LOCK_TIMEOUT : c->conf.lock_timeout;
+	return background_run(&c->bg, &o, detach, &c->err);
 }
 
 void ctx_free(struct ctx *c)

@@ -233,6 +233,10 @@ if SHARED in aliases:
 # A Maildir of an account deleted without --purge stays, and check reports
 # it (exit 1); nothing else may differ.
 kept = {w.maildir(a) for wk in workers for a in wk.kept}
+ok(w.wait_background(120), "the background work of the adds has finished")
+with open("/var/log/syslog", errors="replace") as f:
+    eq([l for l in f.read().splitlines() if "after a change, cannot" in l], [],
+       "no background work failed")
 r = w.expect(1 if kept else 0, "mail", "check", desc="mail check after the storm")
 ok("everything derived is in step" in r.err, "it finds everything derived in step", r)
 orphans = re.findall(r"^# orphan: (\S+) is the Maildir of no account", r.out, re.M)
