@@ -864,10 +864,26 @@ static void plan_mkdirs(struct txn *t)
 	}
 }
 
+/* Dovecot re-reads a file whose size or mtime second differ from what it
+ * read last: a watched file's mtime second moves on at every change, and
+ * never back (two changes in one second leave the first at +1). */
+static int next_mtime(const struct item *it, int fd)
+{
+	struct stat now;
+	struct timespec ts[2] = {
+		{.tv_nsec = UTIME_OMIT},
+		{.tv_sec = it->old.st_mtim.tv_sec + 1},
+	};
+
+	if (!(it->flags & WEBSTACK_FILE_STAT_WATCHED) || fstat(fd, &now) < 0 ||
+	    now.st_mtim.tv_sec > it->old.st_mtim.tv_sec)
+		return 0;
+	return futimens(fd, ts);
+}
+
 static int item_prepare_file(struct txn *t, struct item *it, int dfd,
 			     struct err *e)
 {
-	struct stat now;
 	int fd;
 
 	fd = openat(dfd, it->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
@@ -880,19 +896,8 @@ static int item_prepare_file(struct txn *t, struct item *it, int dfd,
 		goto fail;
 	if (fs_write_all(fd, it->data.data ? it->data.data : "", it->data.len) < 0)
 		goto fail;
-	/* Dovecot re-reads a file whose size or mtime second differ from what
-	 * it read last: with the same size, the mtime second must move on,
-	 * and never back (two changes in one second leave the first at +1). */
-	if (it->existed && (size_t)it->old.st_size == it->data.len &&
-	    fstat(fd, &now) == 0 && now.st_mtim.tv_sec <= it->old.st_mtim.tv_sec) {
-		struct timespec ts[2] = {
-			{.tv_nsec = UTIME_OMIT},
-			{.tv_sec = it->old.st_mtim.tv_sec + 1},
-		};
-
-		if (futimens(fd, ts) < 0)
-			goto fail;
-	}
+	if (it->existed && next_mtime(it, fd) < 0)
+		goto fail;
 	if (fsync(fd) < 0)
 		goto fail;
 	close(fd);
@@ -995,11 +1000,10 @@ static int txn_prepare(struct txn *t, struct err *e)
 	return txn_each_changed(t, 1, item_prepare, e);
 }
 
-/* Writes an append at the old end of its file and makes it durable. A
- * reader between two of its pages sees the old lines and part of a new
- * last line without its '\n', which Dovecot's passwd-file reader (like
- * any line reader) leaves for its next read; a crash before the commit
- * point is undone by truncating to the old size. */
+/* Writes an append at the old end of its file and makes it durable; a
+ * crash before the commit point is undone by truncating to the old size.
+ * A reader between two of its pages sees part of the new last line
+ * (architecture.md says what that means for Dovecot). */
 static int item_append(struct item *it, int dfd, struct err *e)
 {
 	int fd = openat(dfd, it->base, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -1025,7 +1029,7 @@ static int item_append(struct item *it, int dfd, struct err *e)
 			goto fail;
 		done += (size_t)n;
 	}
-	if (fsync(fd) < 0)
+	if (next_mtime(it, fd) < 0 || fsync(fd) < 0)
 		goto fail;
 	close(fd);
 	return 0;

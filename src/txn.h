@@ -26,9 +26,12 @@
  * size the journal recorded). Each file is thus always old or new, and a whole
  * transaction is all old or all new once recovered.
  *
- * A replaced file whose size and mtime second would equal the old one's
- * gets mtime = old + 1 s, since Dovecot's passwd-file reader only notices
- * a change of size or mtime second.
+ * A file staged WEBSTACK_FILE_STAT_WATCHED (Dovecot's passwd-file reader
+ * only notices a change of size or mtime second) that changes within the
+ * second of its last change gets mtime = old + 1 s, an append too: the
+ * mtime second only grows, so a version never repeats the size and mtime
+ * of one Dovecot may have read (an append, then a rewrite back to the
+ * old size, in one second, would otherwise look unchanged).
  *
  * Deferred actions (programs, service reloads) run after the commit.
  *

@@ -51,6 +51,11 @@
  * a postmap source): the same lines in another order count as unchanged,
  * and diffs show it against its lines sorted. */
 #define WEBSTACK_FILE_UNORDERED 0x2u
+/* A daemon notices a change of the file by its size and mtime second only
+ * (Dovecot's passwd-file): every change, an append too, gets an mtime
+ * second past the last one's, so that no version has the size and mtime
+ * of an earlier one the daemon may have read. */
+#define WEBSTACK_FILE_STAT_WATCHED 0x4u
 
 /* Owner value meaning "keep root" for uid and gid. */
 #define WEBSTACK_ROOT_ID 0

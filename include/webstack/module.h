@@ -56,7 +56,9 @@
  *	                 (the dovecot module waits there until Dovecot serves
  *	                 the new users file).
  *	2026-11-26  1.0  Still unreleased, amended again: the host gains
- *	                 stage_append() and WEBSTACK_FILE_UNORDERED; the imap
+ *	                 stage_append(), defer_background(),
+ *	                 WEBSTACK_FILE_UNORDERED and
+ *	                 WEBSTACK_FILE_STAT_WATCHED; the imap
  *	                 role gains the optional find_account(), and both the
  *	                 imap and mta roles the optional add_account(), so an
  *	                 added account costs an append, not a rewrite of

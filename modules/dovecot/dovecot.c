@@ -29,9 +29,11 @@
 
 /* Dovecot's base_dir is /run/dovecot; root may use this socket. */
 #define DV_AUTH_MASTER "/run/dovecot/auth-master"
-/* The users file holds hashes, and its lines are a set (appends go at the
- * end, publish() renders them sorted). */
-#define DV_USERS_FLAGS (WEBSTACK_FILE_SECRET | WEBSTACK_FILE_UNORDERED)
+/* The users file holds hashes, its lines are a set (appends go at the
+ * end, publish() renders them sorted), and Dovecot notices a change by its
+ * size and mtime second. */
+#define DV_USERS_FLAGS (WEBSTACK_FILE_SECRET | WEBSTACK_FILE_UNORDERED | \
+			WEBSTACK_FILE_STAT_WATCHED)
 
 struct dovecot {
 	const struct webstack_host *h;

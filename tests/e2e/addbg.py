@@ -12,6 +12,8 @@ into Postfix's maps. Checked against the real daemons:
 - an account deleted right after it was added, before its background
   work ran, stays out of Postfix's map (the work finds its pending entries
   gone with the whole compile the delete made);
+- an add and a delete that brings the users file back to its old size,
+  in one second, are still seen by Dovecot;
 - a failed background run (its pending file left behind, older than a
   minute) makes the map stale: the next add falls back to publishing the
   whole directory and the map gets both addresses."""
@@ -87,6 +89,27 @@ ok(w.wait_background(), "the background work of both has finished")
 ok(not w.in_map(GONE[0]), "an account deleted at once stays out of the map")
 ok(not w.in_map(GONE[0], "sender_login"), "and out of sender_login")
 eq(pending(), [], "no pending map file is left")
+
+# ---- an add, then a delete back to the old size, in one second ----------------
+# Early in a second: an add (Dovecot reads the file at once, for its
+# background wait), a second add (Dovecot does not read again in that
+# second), and a delete of the first: the users file is back to the size
+# Dovecot read, in the same second. Dovecot must still notice the change
+# (the file's mtime second moves on at every change).
+OLD, NEW = ("ab01@" + DOMAIN, "ab01-pass-01"), ("ab02@" + DOMAIN, "ab02-pass-02")
+w.next_second()
+start = time.time()
+w.expect(0, "mail", "add", "account", *OLD)
+size = os.stat("/etc/dovecot/users").st_size
+w.expect(0, "mail", "add", "account", *NEW)
+began = time.time()
+w.expect(0, "mail", "del", "account", "--purge", OLD[0])
+diag("the two adds and the delete began within %s second"
+     % ("one" if int(began) == int(start) else "more than one"))
+eq(os.stat("/etc/dovecot/users").st_size, size, "(the users file has its old size again)")
+ok(w.wait_background(), "the background work has finished")
+ok(known_to_dovecot(NEW[0]) and not known_to_dovecot(OLD[0]),
+   "Dovecot serves the new account and no longer the deleted one")
 
 # ---- a background run that failed ------------------------------------------------
 STUCK = ("stuck@" + DOMAIN, "stuck-pass-1")

@@ -915,7 +915,8 @@ static void test_add_account_appends(void **state)
 			    ":5000:5001::/var/mail/vhosts/example.com/alice::\n"
 			    "bob@example.org:" HASH_B ":5000:5001::/var/mail/vhosts/example.org/bob::\n"
 			    "dave@example.net:" HASH_B ":5000:5001::/var/mail/vhosts/example.net/dave::\n");
-	assert_int_equal(users->flags, WEBSTACK_FILE_SECRET | WEBSTACK_FILE_UNORDERED);
+	assert_int_equal(users->flags, WEBSTACK_FILE_SECRET | WEBSTACK_FILE_UNORDERED |
+					WEBSTACK_FILE_STAT_WATCHED);
 	assert_int_equal(host_mock_n_staged(&f->m), 1);
 	expect_deferred(&f->m, "background wait until Dovecot serves the new /etc/dovecot/users",
 			NULL);

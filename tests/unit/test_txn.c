@@ -158,7 +158,8 @@ static void test_same_size_same_second_bumps_mtime(void **state)
 	put(f, "/etc/users", "alice:AAAA\n", 0640);
 	assert_int_equal(stat(real, &before), 0);
 	assert_int_equal(txn_begin(&t, &f->o, &e), 0);
-	assert_int_equal(stage(t, "/etc/users", "alice:BBBB\n", 0640, 0), 0);
+	assert_int_equal(stage(t, "/etc/users", "alice:BBBB\n", 0640,
+			       WEBSTACK_FILE_STAT_WATCHED), 0);
 	assert_int_equal(txn_commit(t, &e), 0);
 	txn_end(t);
 	assert_int_equal(stat(real, &after), 0);
@@ -187,13 +188,45 @@ static void test_mtime_never_goes_back(void **state)
 		struct err e = {0};
 
 		assert_int_equal(txn_begin(&t, &f->o, &e), 0);
-		assert_int_equal(stage(t, "/etc/users", v[i], 0640, 0), 0);
+		assert_int_equal(stage(t, "/etc/users", v[i], 0640,
+				       WEBSTACK_FILE_STAT_WATCHED), 0);
 		assert_int_equal(txn_commit(t, &e), 0);
 		txn_end(t);
 		assert_int_equal(stat(real, &st), 0);
 		assert_true(st.st_mtim.tv_sec > prev);
 		prev = st.st_mtim.tv_sec;
 	}
+	free(real);
+}
+
+static int append(struct txn *t, const char *path, const char *text, unsigned flags);
+
+/* An append, then a rewrite back to the old size, within one second: the
+ * rewrite must not look like the version before the append (same size,
+ * same mtime second), which Dovecot may have read last. */
+static void test_watched_append_then_old_size(void **state)
+{
+	struct fx *f = *state;
+	char *real = fs_real(f->root, "/etc/users");
+	struct stat v0, v1, v2;
+	struct txn *t;
+	struct err e = {0};
+
+	put(f, "/etc/users", "a:1\n", 0640);
+	assert_int_equal(stat(real, &v0), 0);
+	assert_int_equal(txn_begin(&t, &f->o, &e), 0);
+	assert_int_equal(append(t, "/etc/users", "b:2\n", WEBSTACK_FILE_STAT_WATCHED), 0);
+	assert_int_equal(txn_commit(t, &e), 0);
+	txn_end(t);
+	assert_int_equal(stat(real, &v1), 0);
+	assert_true(v1.st_mtim.tv_sec > v0.st_mtim.tv_sec);
+	assert_int_equal(txn_begin(&t, &f->o, &e), 0);
+	assert_int_equal(stage(t, "/etc/users", "c:3\n", 0640, WEBSTACK_FILE_STAT_WATCHED), 0);
+	assert_int_equal(txn_commit(t, &e), 0);
+	txn_end(t);
+	assert_int_equal(stat(real, &v2), 0);
+	assert_int_equal(v2.st_size, v0.st_size);
+	assert_true(v2.st_mtim.tv_sec > v1.st_mtim.tv_sec);
 	free(real);
 }
 
@@ -415,6 +448,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dry_run_diff_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_size_same_second_bumps_mtime, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mtime_never_goes_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watched_append_then_old_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_commit_rolls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_and_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlinked_dir_not_followed, setup, teardown),
