@@ -33,10 +33,6 @@ def rcpt_ok(address):
         s.quit()
 
 
-def known(address):
-    return subprocess.run(["doveadm", "user", address], capture_output=True).returncode == 0
-
-
 def first_success(fn, t0, out, key):
     """Calls fn every POLL seconds; out[key] = seconds from t0 to the end
     of its first success, or None after GIVE_UP."""
@@ -68,7 +64,7 @@ def trial(i):
     t0 = time.perf_counter()
     out = {}
     polls = [threading.Thread(target=first_success, args=(fn, t0, out, key))
-             for key, fn in (("imap", lambda: known(address) and w.imap_login_ok(address, pw)),
+             for key, fn in (("imap", lambda: w.lookup(address) and w.imap_login_ok(address, pw)),
                              ("rcpt", lambda: rcpt_ok(address)))]
     for t in polls:
         t.start()

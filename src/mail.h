@@ -12,7 +12,9 @@
  * role's files are committed (and compiled) first, in a commit of their
  * own, and the imap role's follow in a second one. If that second commit
  * fails, Postfix already refuses the address and running the command
- * again finishes the job.
+ * again finishes the job. `mail add account` appends instead when the
+ * modules can (mail_append.h); its map entries go in after Dovecot serves
+ * the account, in the background.
  *
  * Ownership: the session owns everything it points to; mail_close() frees
  * it. The ctx stays the caller's. */

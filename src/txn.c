@@ -881,6 +881,15 @@ static int next_mtime(const struct item *it, int fd)
 	return futimens(fd, ts);
 }
 
+/* A write to fd failed (errno): a full disk is EX_CANTCREAT. */
+static int write_failed(const struct item *it, int fd, const char *what, struct err *e)
+{
+	err_set(e, errno == ENOSPC || errno == EDQUOT ? EX_CANTCREAT : EX_IOERR,
+		"cannot %s '%s': %s", what, it->path, strerror(errno));
+	close(fd);
+	return -1;
+}
+
 static int item_prepare_file(struct txn *t, struct item *it, int dfd,
 			     struct err *e)
 {
@@ -904,10 +913,7 @@ static int item_prepare_file(struct txn *t, struct item *it, int dfd,
 	txn_crashpoint(t);
 	return 0;
 fail:
-	err_set(e, errno == ENOSPC || errno == EDQUOT ? EX_CANTCREAT : EX_IOERR,
-		"cannot write '%s': %s", it->path, strerror(errno));
-	close(fd);
-	return -1;
+	return write_failed(it, fd, "write", e);
 }
 
 /* A directory whose entries changed: synced at the next sync point. */
@@ -1034,10 +1040,7 @@ static int item_append(struct item *it, int dfd, struct err *e)
 	close(fd);
 	return 0;
 fail:
-	err_set(e, errno == ENOSPC || errno == EDQUOT ? EX_CANTCREAT : EX_IOERR,
-		"cannot append to '%s': %s", it->path, strerror(errno));
-	close(fd);
-	return -1;
+	return write_failed(it, fd, "append to", e);
 }
 
 /* Apply step: puts one change in place. */

@@ -141,20 +141,22 @@ static int each_pending(struct pf_state *st, const char *source,
 	return r;
 }
 
-static int older_than(void *arg, const char *path, double age)
+/* The state so far into *arg; an old file settles it. */
+static int worse_state(void *arg, const char *path, double age)
 {
+	int *state = arg;
+
 	(void)path;
-	return age > *(const double *)arg;
+	*state = age > PF_PENDING_MAX_AGE ? PF_PENDING_OLD : PF_PENDING_FRESH;
+	return *state == PF_PENDING_OLD;
 }
 
 int pf_pending_state(struct pf_state *st, const char *source)
 {
-	double any = -1, old = PF_PENDING_MAX_AGE;
+	int state = PF_PENDING_NONE;
 
-	if (each_pending(st, source, older_than, &old))
-		return PF_PENDING_OLD;
-	return each_pending(st, source, older_than, &any) ? PF_PENDING_FRESH :
-							    PF_PENDING_NONE;
+	each_pending(st, source, worse_state, &state);
+	return state;
 }
 
 struct clear {

@@ -30,10 +30,6 @@ DOMAIN = "example.com"
 N = 20
 
 
-def known_to_dovecot(address):
-    return subprocess.run(["doveadm", "user", address], capture_output=True).returncode == 0
-
-
 def pending():
     return glob.glob("/etc/postfix/*.ws-pending-*")
 
@@ -59,7 +55,7 @@ while len(seen) < N and time.monotonic() < deadline:
     for a, _ in accounts:
         if a not in seen and w.in_map(a):
             seen.add(a)
-            if not known_to_dovecot(a):
+            if not w.lookup(a):
                 early.append(a)
     time.sleep(0.02)
 eq(len(seen), N, "every address reaches Postfix's map within 10 s")
@@ -69,14 +65,10 @@ tokens = {a: w.send("someone@elsewhere.test", a) for a, _ in accounts}
 missing = [a for a, t in tokens.items() if not w.wait_delivery(a, t)[0]]
 eq(missing, [], "mail sent to each is delivered")
 ok(all(w.imap_login_ok(*a) for a in accounts[:3]), "the first three log in over IMAPS")
-empty, _ = w.wait_for(lambda: "Mail queue is empty" in subprocess.run(
-    ["postqueue", "-p"], capture_output=True, text=True).stdout, 30, 0.5)
-ok(empty, "the mail queue is empty")
-with open("/var/log/syslog", errors="replace") as f:
-    log = f.read()
+ok(w.queue_empty(30), "the mail queue is empty")
+log = w.syslog()
 eq(log.count("status=bounced"), 0, "no bounce in the mail log")
-eq([l for l in log.splitlines() if "after a change, cannot" in l], [],
-   "no background failure in the log")
+eq(w.background_failures(log), [], "no background failure in the log")
 eq(pending(), [], "no pending map file is left")
 w.expect(0, "mail", "check", desc="mail check finds everything in step")
 
@@ -108,7 +100,7 @@ diag("the two adds and the delete began within %s second"
      % ("one" if int(began) == int(start) else "more than one"))
 eq(os.stat("/etc/dovecot/users").st_size, size, "(the users file has its old size again)")
 ok(w.wait_background(), "the background work has finished")
-ok(known_to_dovecot(NEW[0]) and not known_to_dovecot(OLD[0]),
+ok(w.lookup(NEW[0]) and not w.lookup(OLD[0]),
    "Dovecot serves the new account and no longer the deleted one")
 
 # ---- a background run that failed ------------------------------------------------

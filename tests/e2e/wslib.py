@@ -164,8 +164,9 @@ def next_second():
 
 def lookup(user):
     """A userdb lookup: Dovecot's auth process re-reads its users file if it
-    has not checked it yet in this second and its mtime or size changed."""
-    subprocess.run(["doveadm", "user", user], capture_output=True)
+    has not checked it yet in this second and its mtime or size changed.
+    True when Dovecot knows the user."""
+    return subprocess.run(["doveadm", "user", user], capture_output=True).returncode == 0
 
 
 def lookup_first(user):
@@ -188,6 +189,24 @@ def wait_usable(address, timeout=5):
     work put address into Postfix's map, which it does once Dovecot serves
     the account. Returns (usable, seconds waited)."""
     return wait_for(lambda: in_map(address), timeout)
+
+
+def queue_empty(timeout):
+    """Waits until Postfix's queue is empty; True when it is."""
+    return wait_for(lambda: "Mail queue is empty" in subprocess.run(
+        ["postqueue", "-p"], capture_output=True, text=True).stdout, timeout, 0.5)[0]
+
+
+def syslog():
+    """The sandbox's /var/log/syslog (Postfix's log, webstack's background
+    failures)."""
+    with open("/var/log/syslog", errors="replace") as f:
+        return f.read()
+
+
+def background_failures(log):
+    """The lines of log in which webstack's background work failed."""
+    return [l for l in log.splitlines() if "after a change, cannot" in l]
 
 
 def wait_background(timeout=15):

@@ -76,14 +76,22 @@ static char *get(struct fx *f, const char *logical)
 	return buf_steal(&b);
 }
 
-static int stage(struct txn *t, const char *path, const char *text, mode_t mode,
-		 unsigned flags)
+/* Stages text for path with fn (txn_stage_file or txn_stage_append). */
+static int stage_with(int (*fn)(struct txn *, const struct webstack_file *, struct err *),
+		      struct txn *t, const char *path, const char *text, mode_t mode,
+		      unsigned flags)
 {
 	struct webstack_file wf = {.path = path, .data = text, .len = strlen(text),
 				   .mode = mode, .flags = flags};
 	struct err e = {0};
 
-	return txn_stage_file(t, &wf, &e);
+	return fn(t, &wf, &e);
+}
+
+static int stage(struct txn *t, const char *path, const char *text, mode_t mode,
+		 unsigned flags)
+{
+	return stage_with(txn_stage_file, t, path, text, mode, flags);
 }
 
 static void test_commit_and_read_back(void **state)
@@ -301,11 +309,7 @@ static void test_symlinked_dir_not_followed(void **state)
 
 static int append(struct txn *t, const char *path, const char *text, unsigned flags)
 {
-	struct webstack_file wf = {.path = path, .data = text, .len = strlen(text),
-				   .mode = 0777, .flags = flags};	/* mode ignored */
-	struct err e = {0};
-
-	return txn_stage_append(t, &wf, &e);
+	return stage_with(txn_stage_append, t, path, text, 0777, flags);	/* mode ignored */
 }
 
 static void test_append_keeps_mode_and_reads_back(void **state)
