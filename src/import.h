@@ -18,7 +18,7 @@
 #include "password.h"
 
 struct import_entry {
-	char *address;		/* normalised */
+	char *address;		/* normalised; first, for a name_index */
 	size_t local_len;
 	char *password;		/* wiped once hashed */
 	size_t password_len;

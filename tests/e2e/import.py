@@ -36,7 +36,8 @@ for name, body, rc, where in (
         ("badaddr", lines[:60] + ["not an address pw-xxxxxxxx\n"], 65, ":61:"),
         ("short", lines[:10] + ["short@example.com abc\n"], 65, ":11:"),
         ("nopw", lines[:5] + ["nopw@example.com\n"], 65, ":6:"),
-        ("dup", lines[:20] + [lines[5]], 65, ":21:"),
+        ("dup", lines[:20] + [lines[5]], 65,
+         ":21: user003@example.com is on line 6 already"),
         ("domain", lines[:30] + ["x@example.org pw-12345678\n"], 67, ":31:")):
     r = w.expect(rc, "mail", "import", write(name + ".txt", body),
                  desc="import with a bad line (%s)" % name)
