@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,38 +83,104 @@ static int fs_step(int dirfd, const char *comp, const char *logical,
 	return fd;
 }
 
-static int open_dir(const char *root, const char *logical, struct strv *created,
-		    int sync, struct err *e)
+void fs_walk_init(struct fs_walk *w, const char *root)
 {
-	const char *top = root && *root ? root : "/";
-	char *copy, *comp, *save = NULL;
-	struct buf walked = {0};
-	int fd, next, made;
+	memset(w, 0, sizeof(*w));
+	w->root = root;
+	w->top = -1;
+}
 
-	fd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return err_set(e, EX_CANTCREAT, "cannot open root directory '%s': %s",
-			       top, strerror(errno));
-	copy = xstrdup(logical);
-	for (comp = strtok_r(copy, "/", &save); comp;
-	     comp = strtok_r(NULL, "/", &save)) {
-		buf_printf(&walked, "/%s", comp);
-		next = fs_step(fd, comp, walked.data, created, &made, e);
+/* Closes the cached directories from depth keep on. */
+static void walk_truncate(struct fs_walk *w, size_t keep)
+{
+	while (w->depth > keep) {
+		w->depth--;
+		close(w->dirs[w->depth].fd);
+		free(w->dirs[w->depth].name);
+	}
+}
+
+void fs_walk_forget(struct fs_walk *w)
+{
+	walk_truncate(w, 0);
+	free(w->dirs);
+	if (w->top >= 0)
+		close(w->top);
+	fs_walk_init(w, w->root);
+}
+
+static void walk_push(struct fs_walk *w, const char *name, size_t len, int fd)
+{
+	if (w->depth == w->cap) {
+		w->cap = w->cap ? 2 * w->cap : 8;
+		w->dirs = xrealloc(w->dirs, w->cap * sizeof(*w->dirs));
+	}
+	w->dirs[w->depth].name = xasprintf("%.*s", (int)len, name);
+	w->dirs[w->depth++].fd = fd;
+}
+
+int fs_walk_dir(struct fs_walk *w, const char *logical, struct strv *created,
+		int sync, struct err *e)
+{
+	const char *top = w->root && *w->root ? w->root : "/";
+	const char *p = logical + strspn(logical, "/");
+	size_t k = 0;
+	int fd;
+
+	if (w->top < 0) {
+		w->top = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (w->top < 0)
+			return err_set(e, EX_CANTCREAT, "cannot open root directory "
+				       "'%s': %s", top, strerror(errno));
+	}
+	/* the cached prefix */
+	for (size_t len; *p && k < w->depth; k++, p += len + strspn(p + len, "/")) {
+		len = strcspn(p, "/");
+		if (strlen(w->dirs[k].name) != len || memcmp(w->dirs[k].name, p, len) != 0)
+			break;
+	}
+	walk_truncate(w, k);
+	fd = k ? w->dirs[k - 1].fd : w->top;
+	for (size_t len; *p; p += len + strspn(p + len, "/")) {
+		char *comp, *walked;
+		int next, made;
+
+		len = strcspn(p, "/");
+		comp = xasprintf("%.*s", (int)len, p);
+		walked = xasprintf("%.*s", (int)(p - logical + (ptrdiff_t)len), logical);
+		next = fs_step(fd, comp, walked, created, &made, e);
 		if (next >= 0 && made && sync && fsync(fd) < 0) {
 			err_set(e, EX_IOERR, "cannot sync directory of '%s': %s",
-				walked.data, strerror(errno));
+				walked, strerror(errno));
 			close(next);
 			next = -1;
 		}
 		if (next >= 0 && made)
-			strv_add(created, walked.data);
-		close(fd);
+			strv_add(created, walked);
+		free(walked);
+		free(comp);
+		if (next < 0)
+			return -1;
+		walk_push(w, p, len, next);
 		fd = next;
-		if (fd < 0)
-			break;
 	}
-	free(copy);
-	buf_free(&walked);
+	return fd;
+}
+
+/* A walk of its own, whose last directory the caller gets. */
+static int open_dir(const char *root, const char *logical, struct strv *created,
+		    int sync, struct err *e)
+{
+	struct fs_walk w;
+	int fd;
+
+	fs_walk_init(&w, root);
+	fd = fs_walk_dir(&w, logical, created, sync, e);
+	if (fd >= 0 && w.depth)
+		free(w.dirs[--w.depth].name);	/* its fd is the caller's */
+	else if (fd >= 0)
+		w.top = -1;
+	fs_walk_forget(&w);
 	return fd;
 }
 
@@ -131,16 +198,26 @@ int fs_make_dirs(const char *root, const char *logical, struct strv *created,
 
 int fs_sync_dir(const char *root, const char *logical, struct err *e)
 {
-	int fd = open_dir(root, logical, NULL, 0, e), r = 0;
+	struct fs_walk w;
+	int r;
+
+	fs_walk_init(&w, root);
+	r = fs_walk_sync(&w, logical, e);
+	fs_walk_forget(&w);
+	return r;
+}
+
+int fs_walk_sync(struct fs_walk *w, const char *logical, struct err *e)
+{
+	int fd = fs_walk_dir(w, logical, NULL, 0, e);
 
 	if (fd < 0)	/* e names the reason, but for a missing component */
 		return e->code ? -1 : err_set(e, EX_IOERR, "cannot sync directory "
 					      "'%s': it is gone", logical);
 	if (fsync(fd) < 0)
-		r = err_set(e, EX_IOERR, "cannot sync directory '%s': %s", logical,
-			    strerror(errno));
-	close(fd);
-	return r;
+		return err_set(e, EX_IOERR, "cannot sync directory '%s': %s", logical,
+			       strerror(errno));
+	return 0;
 }
 
 int fs_read_at(int dirfd, const char *name, struct buf *out, struct stat *st_r,

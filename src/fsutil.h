@@ -30,6 +30,32 @@ int fs_make_dirs(const char *root, const char *logical, struct strv *created,
 /* fsync()s the directory logical under root (not following symlinks). */
 int fs_sync_dir(const char *root, const char *logical, struct err *e);
 
+/* The directories of the last walk, kept open, so that a walk to a path
+ * sharing a prefix with it opens only the components after the prefix: an
+ * import's Maildirs are one openat() each, not seven. The walk owns its
+ * fds and names; an fd fs_walk_dir() returns is borrowed, valid until the
+ * next call on the walk. Nothing on a cached path may be renamed or
+ * removed while the walk is in use: forget it first. */
+struct fs_walk {
+	const char *root;	/* borrowed: the --root prefix, "" or NULL for none */
+	int top;		/* the root directory, or -1 */
+	struct fs_walk_dir {
+		char *name;	/* one path component */
+		int fd;
+	} *dirs;		/* the last walk, outermost first */
+	size_t depth, cap;
+};
+
+void fs_walk_init(struct fs_walk *w, const char *root);
+/* Closes and frees what the walk holds; it can be used again. */
+void fs_walk_forget(struct fs_walk *w);
+/* fs_open_dir() (sync) or fs_make_dirs() (!sync) through the walk; the fd
+ * is borrowed. After a failure the walk holds the components that exist. */
+int fs_walk_dir(struct fs_walk *w, const char *logical, struct strv *created,
+		int sync, struct err *e);
+/* fs_sync_dir() through the walk. */
+int fs_walk_sync(struct fs_walk *w, const char *logical, struct err *e);
+
 /* Splits "/a/b/c" into dir "/a/b" and base "c" (both malloc()ed). The path
  * must be absolute, without "." or ".." components or a trailing '/'. */
 int fs_split(const char *logical, char **dir_r, char **base_r, struct err *e);

@@ -64,6 +64,7 @@ struct txn {
 	struct strv mkdirs;	/* logical dirs the commit creates, outermost first */
 	struct strv unsynced;	/* dirs changed since the last sync point */
 	struct name_index ix_items, ix_mkdirs, ix_unsynced;	/* by path */
+	struct fs_walk walk;	/* during a commit's or a diff's pass */
 	long kill_at;		/* fault injection: SIGKILL at this step */
 	long step;
 };
@@ -438,6 +439,7 @@ int txn_begin(struct txn **t_r, const struct txn_options *o, struct err *e)
 	memset(t, 0, sizeof(*t));
 	t->lock_fd = -1;
 	t->root = xstrdup(o->root ? o->root : "");
+	fs_walk_init(&t->walk, t->root);
 	t->journal = xasprintf("%s%s", o->lock_file, TXN_JOURNAL_SUFFIX);
 	t->kill_at = kill_at ? strtol(kill_at, NULL, 10) : 0;
 	if (txn_lock(t, o, e) < 0 || txn_recover(t, e) < 0) {
@@ -656,7 +658,7 @@ static int item_probe(struct txn *t, struct item *it, struct buf *ondisk,
 
 	it->existed = 0;
 	it->changed = 1;
-	dfd = fs_open_dir(t->root, it->dir, NULL, e);
+	dfd = fs_walk_dir(&t->walk, it->dir, NULL, 1, e);
 	if (dfd < 0) {
 		if (e->code != 0)
 			return err_prefix(e, "%s", it->path);
@@ -664,7 +666,6 @@ static int item_probe(struct txn *t, struct item *it, struct buf *ondisk,
 	}
 	if (it->kind == ITEM_DIR) {
 		r = fstatat(dfd, it->base, &it->old, AT_SYMLINK_NOFOLLOW);
-		close(dfd);
 		if (r < 0 && errno != ENOENT)
 			return err_set(e, EX_IOERR, "%s: %s", it->path, strerror(errno));
 		if (r == 0 && !S_ISDIR(it->old.st_mode))
@@ -679,7 +680,6 @@ static int item_probe(struct txn *t, struct item *it, struct buf *ondisk,
 		/* its size is all a commit needs: the file keeps its owner,
 		 * mode and content up to there */
 		r = fstatat(dfd, it->base, &it->old, AT_SYMLINK_NOFOLLOW);
-		close(dfd);
 		if (r < 0 || !S_ISREG(it->old.st_mode))
 			return err_set(e, EX_SOFTWARE, "cannot append to '%s': %s",
 				       it->path, r < 0 ? strerror(errno) :
@@ -689,7 +689,6 @@ static int item_probe(struct txn *t, struct item *it, struct buf *ondisk,
 		return 0;
 	}
 	r = fs_read_at(dfd, it->base, &cur, &it->old, e);
-	close(dfd);
 	if (r < 0) {
 		buf_free(&cur);
 		return err_prefix(e, "%s", it->path);
@@ -713,7 +712,7 @@ static int item_probe(struct txn *t, struct item *it, struct buf *ondisk,
 	return r < 0 ? -1 : 0;
 }
 
-int txn_pending(struct txn *t, struct err *e)
+static int probe_all(struct txn *t, struct err *e)
 {
 	int n = 0;
 
@@ -722,6 +721,14 @@ int txn_pending(struct txn *t, struct err *e)
 			return -1;
 		n += t->items[i].changed;
 	}
+	return n;
+}
+
+int txn_pending(struct txn *t, struct err *e)
+{
+	int n = probe_all(t, e);
+
+	fs_walk_forget(&t->walk);
 	return n;
 }
 
@@ -780,8 +787,10 @@ int txn_diff(struct txn *t, FILE *out, struct err *e)
 		struct item *it = &t->items[i];
 		struct buf cur = {0};
 
-		if (item_probe(t, it, &cur, e) < 0)
+		if (item_probe(t, it, &cur, e) < 0) {
+			fs_walk_forget(&t->walk);
 			return -1;
+		}
 		if (!it->changed) {
 			buf_free(&cur);
 			continue;
@@ -806,6 +815,7 @@ int txn_diff(struct txn *t, FILE *out, struct err *e)
 		}
 		buf_free(&cur);
 	}
+	fs_walk_forget(&t->walk);
 	fflush(out);
 	return n;
 }
@@ -835,31 +845,37 @@ static void add_once(struct strv *v, struct name_index *ix, const char *path)
 
 /* Logical parents of every changed item that do not exist yet, and the
  * ITEM_DIR targets themselves, outermost first. */
+/* Plans the directories missing on the way to each changed target: a
+ * walk to it stops at the first missing component (the walk then holds
+ * those that exist), and that one and those after it are planned. A
+ * component that is not a directory is left for the prepare step to
+ * report. */
 static void plan_mkdirs(struct txn *t)
 {
 	for (size_t i = 0; i < t->n_items; i++) {
 		struct item *it = &t->items[i];
+		const char *target = it->kind == ITEM_DIR ? it->path : it->dir;
+		struct err e = {0};
+		size_t exist;
 		char *p;
-		size_t len;
 
-		if (!it->changed || it->kind == ITEM_REMOVE)
+		if (!it->changed || it->kind == ITEM_REMOVE ||
+		    fs_walk_dir(&t->walk, target, NULL, 0, &e) >= 0 || e.code)
 			continue;
-		p = it->kind == ITEM_DIR ? xstrdup(it->path) : xstrdup(it->dir);
-		len = strlen(p);
-		for (size_t k = 1; k <= len; k++) {
-			struct stat st;
-			char *real;
-
-			if (p[k] != '/' && p[k] != '\0')
+		exist = t->walk.depth;
+		p = xstrdup(target);
+		for (char *c = p + 1; *c; c++) {
+			if (*c != '/')
 				continue;
-			p[k] = '\0';
-			real = fs_real(t->root, p);
-			if (lstat(real, &st) < 0 && errno == ENOENT)
-				add_once(&t->mkdirs, &t->ix_mkdirs, p);
-			free(real);
-			if (k < len)
-				p[k] = '/';
+			if (exist > 0) {
+				exist--;
+				continue;
+			}
+			*c = '\0';
+			add_once(&t->mkdirs, &t->ix_mkdirs, p);
+			*c = '/';
 		}
+		add_once(&t->mkdirs, &t->ix_mkdirs, p);
 		free(p);
 	}
 }
@@ -932,7 +948,7 @@ static int sync_dirs(struct txn *t, struct err *e)
 	int r = 0;
 
 	for (size_t i = 0; i < t->unsynced.n && r == 0; i++)
-		r = fs_sync_dir(t->root, t->unsynced.v[i], e);
+		r = fs_walk_sync(&t->walk, t->unsynced.v[i], e);
 	strv_free(&t->unsynced);
 	name_index_free(&t->ix_unsynced);
 	return r;
@@ -946,31 +962,24 @@ static int txn_each_changed(struct txn *t, int skip_dirs,
 					struct err *e),
 			    struct err *e)
 {
-	const char *open_dir = NULL;
-	int dfd = -1, r = 0;
+	int r = 0;
 
 	for (size_t i = 0; i < t->n_items && r == 0; i++) {
 		struct item *it = &t->items[i];
+		int dfd;
 
 		if (!it->changed || (skip_dirs && it->kind == ITEM_DIR))
 			continue;
-		if (!open_dir || strcmp(open_dir, it->dir) != 0) {
-			if (dfd >= 0)
-				close(dfd);
-			open_dir = it->dir;
-			dfd = fs_open_dir(t->root, it->dir, NULL, e);
-			if (dfd < 0)
-				return err_set(e, EX_CANTCREAT, "cannot open directory "
-					       "of '%s'", it->path);
-		}
+		dfd = fs_walk_dir(&t->walk, it->dir, NULL, 1, e);
+		if (dfd < 0)
+			return err_set(e, EX_CANTCREAT, "cannot open directory of '%s'",
+				       it->path);
 		r = step(t, it, dfd, e);
 		if (r == 0) {
 			sync_later(t, it->dir);
 			txn_crashpoint(t);
 		}
 	}
-	if (dfd >= 0)
-		close(dfd);
 	return r < 0 ? -1 : sync_dirs(t, e);
 }
 
@@ -990,7 +999,7 @@ static int txn_prepare(struct txn *t, struct err *e)
 {
 	for (size_t i = 0; i < t->mkdirs.n; i++) {
 		struct strv made = {0};
-		int fd = fs_make_dirs(t->root, t->mkdirs.v[i], &made, e);
+		int fd = fs_walk_dir(&t->walk, t->mkdirs.v[i], &made, 0, e);
 
 		/* synced with the prepare steps' directories, at their end */
 		for (size_t k = 0; k < made.n; k++) {
@@ -1000,7 +1009,6 @@ static int txn_prepare(struct txn *t, struct err *e)
 		strv_free(&made);
 		if (fd < 0)
 			return -1;
-		close(fd);
 		txn_crashpoint(t);
 	}
 	return txn_each_changed(t, 1, item_prepare, e);
@@ -1082,6 +1090,7 @@ static int item_apply(struct txn *t, struct item *it, int dfd, struct err *e)
 
 static void txn_rollback(struct txn *t, int applying)
 {
+	fs_walk_forget(&t->walk);	/* the undo removes directories */
 	for (size_t i = t->n_items; i-- > 0;) {
 		struct item *it = &t->items[i];
 		struct undo_entry u = {
@@ -1160,13 +1169,15 @@ int txn_commit(struct txn *t, struct err *e)
 {
 	int r = commit(t, e);
 
+	fs_walk_forget(&t->walk);
+
 	t->committed = r == 0;
 	return r;
 }
 
 static int commit(struct txn *t, struct err *e)
 {
-	int changed = txn_pending(t, e);
+	int changed = probe_all(t, e);
 
 	if (changed < 0)
 		return err_prefix(e, "nothing was changed");
@@ -1274,6 +1285,7 @@ void txn_clear(struct txn *t)
 	name_index_free(&t->ix_items);
 	name_index_free(&t->ix_mkdirs);
 	name_index_free(&t->ix_unsynced);
+	fs_walk_forget(&t->walk);
 }
 
 void txn_end(struct txn *t)

@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "fsutil.h"
+#include "strv.h"
 #include "txn.h"
 
 struct fx {
@@ -283,6 +284,85 @@ static void test_remove_and_dir(void **state)
 	free(real);
 }
 
+/* The walk keeps the directories of its last path open: the next walk
+ * reuses the shared prefix, a missing component stops it with the walk
+ * holding those that exist, and what it returns is the directory asked. */
+static void test_walk_reuses_prefix(void **state)
+{
+	struct fx *f = *state;
+	struct fs_walk w;
+	struct strv made = {0};
+	struct err e = {0};
+	struct stat a, b;
+	char *real = fs_real(f->root, "/m/d/u2");
+	int fd;
+
+	fs_walk_init(&w, f->root);
+	fd = fs_walk_dir(&w, "/m/d/u1", &made, 0, &e);
+	assert_true(fd >= 0);
+	assert_int_equal(made.n, 3);
+	assert_string_equal(made.v[0], "/m");
+	assert_string_equal(made.v[2], "/m/d/u1");
+	strv_free(&made);
+	assert_true(fs_walk_dir(&w, "/m/d/u2", &made, 0, &e) >= 0);
+	assert_int_equal(made.n, 1);	/* only u2 was missing */
+	assert_string_equal(made.v[0], "/m/d/u2");
+	strv_free(&made);
+	fd = fs_walk_dir(&w, "/m/d/u2", NULL, 0, &e);	/* all cached */
+	assert_int_equal(fstat(fd, &a), 0);
+	assert_int_equal(stat(real, &b), 0);
+	assert_true(a.st_ino == b.st_ino && a.st_dev == b.st_dev);
+	assert_int_equal(w.depth, 3);
+	assert_int_equal(fs_walk_dir(&w, "/m/x/y", NULL, 0, &e), -1);
+	assert_int_equal(e.code, 0);	/* missing: no message */
+	assert_int_equal(w.depth, 1);	/* /m exists */
+	assert_int_equal(fs_walk_sync(&w, "/m/d", &e), 0);
+	assert_int_equal(fs_walk_sync(&w, "/m/gone", &e), -1);
+	assert_non_null(strstr(e.msg, "it is gone"));
+	fs_walk_forget(&w);
+	assert_int_equal(w.depth, 0);
+	free(real);
+}
+
+/* Maildir-like trees under a parent that exists, one that does not, and
+ * beside a file: each missing directory is made once, with the mode and
+ * owner staged for it. */
+static void test_dirs_under_partial_parents(void **state)
+{
+	static const char *const dirs[] = {
+		"/var/mail/vhosts/a.org/u1", "/var/mail/vhosts/a.org/u1/new",
+		"/var/mail/vhosts/b.org/u2", "/var/mail/vhosts/b.org/u2/new",
+		"/var/mail/vhosts/a.org/u3", "/var/mail/vhosts/a.org/u3/cur",
+	};
+	struct fx *f = *state;
+	struct txn *t;
+	struct err e = {0};
+
+	put(f, "/var/mail/vhosts/a.org/keep", "x\n", 0644);
+	assert_int_equal(txn_begin(&t, &f->o, &e), 0);
+	assert_int_equal(stage(t, "/etc/users", "u\n", 0640, 0), 0);
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs); i++)
+		assert_int_equal(txn_stage_dir(t, dirs[i], 0700, 8, 8, &e), 0);
+	assert_int_equal(txn_commit(t, &e), 0);
+	txn_end(t);
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs); i++) {
+		char *real = fs_real(f->root, dirs[i]);
+		struct stat st;
+
+		assert_int_equal(lstat(real, &st), 0);
+		assert_true(S_ISDIR(st.st_mode));
+		assert_int_equal(st.st_mode & 07777, 0700);
+		assert_int_equal(st.st_uid, 8);
+		free(real);
+	}
+	{
+		char *u = get(f, "/etc/users");
+
+		assert_string_equal(u, "u\n");
+		free(u);
+	}
+}
+
 static void test_symlinked_dir_not_followed(void **state)
 {
 	struct fx *f = *state;
@@ -455,6 +535,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_watched_append_then_old_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_commit_rolls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_and_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_walk_reuses_prefix, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dirs_under_partial_parents, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlinked_dir_not_followed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_keeps_mode_and_reads_back, setup, teardown),
