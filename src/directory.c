@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -520,13 +521,32 @@ static int sink_domain(struct webstack_directory_sink *s, const char *name,
 	return 0;
 }
 
+/* Does the word hold a byte that is <= ' ', ':' or DEL? Eight bytes at a
+ * time ("Bit Twiddling Hacks": hasless and haszero, exact as a yes/no): a
+ * byte loop over the hashes of 100,000 accounts was a sixth of `list`. */
+#define BYTES(c) (0x0101010101010101ULL * (c))
+static int word_bad(uint64_t x)
+{
+	uint64_t colon = x ^ BYTES(':'), del = x ^ BYTES(0x7f);
+
+	return (((x - BYTES(0x21)) & ~x) | ((colon - BYTES(1)) & ~colon) |
+		((del - BYTES(1)) & ~del)) & BYTES(0x80) ? 1 : 0;
+}
+
 /* "{SCHEME}hash" with nothing that could split a passwd-file line. */
 static int hash_ok(const char *h)
 {
-	if (h[0] != '{' || !strchr(h, '}'))
+	size_t n = strlen(h), i = 0;
+
+	if (h[0] != '{' || !memchr(h, '}', n))
 		return 0;
-	for (const unsigned char *p = (const unsigned char *)h; *p; p++)
-		if (*p <= ' ' || *p == ':' || *p == 0x7f)
+	for (uint64_t x; i + 8 <= n; i += 8) {
+		memcpy(&x, h + i, 8);
+		if (word_bad(x))
+			return 0;
+	}
+	for (; i < n; i++)
+		if ((unsigned char)h[i] <= ' ' || h[i] == ':' || h[i] == 0x7f)
 			return 0;
 	return 1;
 }
@@ -548,9 +568,12 @@ static int sink_account(struct webstack_directory_sink *s, const char *address,
 	 * of 100,000 names built one insert at a time */
 	if (SINK(s)->schemes_only) {
 		char scheme[64];
+		size_t len = (size_t)(strchr(hash, '}') - hash + 1);
 
-		snprintf(scheme, sizeof(scheme), "%.*s", (int)(strchr(hash, '}') - hash + 1),
-			 hash);
+		if (len >= sizeof(scheme))
+			len = sizeof(scheme) - 1;
+		memcpy(scheme, hash, len);
+		scheme[len] = '\0';
 		dir_add_account(SINK(s)->dir, address, scheme);
 	} else {
 		dir_add_account(SINK(s)->dir, address, hash);

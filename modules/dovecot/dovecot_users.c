@@ -13,40 +13,39 @@ struct parse {
 	const char **err_r;
 };
 
-static size_t count_char(const char *s, size_t n, char c)
-{
-	const char *end = s + n;
-	size_t k = 0;
-
-	for (; (s = memchr(s, c, (size_t)(end - s))); s++)
-		k++;
-	return k;
-}
-
-/* Splits copy (a NUL-terminated line with DV_USER_FIELDS - 1 colons) in
+/* Splits copy (a NUL-terminated line whose colons are at colon[]) in
  * place. */
-static void split_fields(char *copy, struct dv_user_line *u)
+static void split_fields(char *copy, const size_t *colon, struct dv_user_line *u)
 {
-	char *s = copy;
+	size_t from = 0;
 
 	for (size_t i = 0; i < DV_USER_FIELDS; i++) {
-		u->field[i] = s;
-		s = strchr(s, ':');
-		if (s)
-			*s++ = '\0';
+		u->field[i] = copy + from;
+		if (i < DV_USER_FIELDS - 1) {
+			copy[colon[i]] = '\0';
+			from = colon[i] + 1;
+		}
 	}
 }
 
-static const char *line_problem(const char *line, size_t n)
+/* What is wrong with the line, or NULL with its colons' positions in
+ * colon[] (found once: they split it too). */
+static const char *line_problem(const char *line, size_t n, size_t *colon)
 {
+	const char *s = line, *end = line + n;
+	size_t k = 0;
+
 	if (memchr(line, '\0', n))
 		return "the line holds a NUL byte";
-	if (count_char(line, n, ':') != DV_USER_FIELDS - 1)
+	for (; (s = memchr(s, ':', (size_t)(end - s))); s++)
+		if (k++ < DV_USER_FIELDS - 1)
+			colon[k - 1] = (size_t)(s - line);
+	if (k != DV_USER_FIELDS - 1)
 		return "expected 8 fields separated by ':' "
 		       "(address:{SCHEME}hash:uid:gid:gecos:home:shell:extra)";
 	if (line[0] == ':')
 		return "the address is empty";
-	if (((const char *)memchr(line, ':', n))[1] == ':')
+	if (line[colon[0] + 1] == ':')
 		return "the password is empty";
 	return NULL;
 }
@@ -57,7 +56,7 @@ static int parse_line(void *arg, const char *line, size_t n, unsigned lineno)
 	struct dv_user_line u;
 	const char *problem;
 	char line_buf[512], *copy = line_buf;
-	size_t ulen;
+	size_t colon[DV_USER_FIELDS - 1];
 	int r;
 
 	/* Dovecot skips these too; a line starting with ':' it also skips is
@@ -65,7 +64,7 @@ static int parse_line(void *arg, const char *line, size_t n, unsigned lineno)
 	if (n == 0 || line[0] == '#')
 		return 0;
 	*p->lineno_r = lineno;
-	problem = line_problem(line, n);
+	problem = line_problem(line, n, colon);
 	if (problem) {
 		*p->err_r = problem;
 		return -EINVAL;
@@ -76,10 +75,9 @@ static int parse_line(void *arg, const char *line, size_t n, unsigned lineno)
 	}
 	memcpy(copy, line, n);
 	copy[n] = '\0';
-	split_fields(copy, &u);
-	ulen = strlen(u.field[0]);
-	u.rest = line + ulen + 1;
-	u.rest_len = n - ulen - 1;
+	split_fields(copy, colon, &u);
+	u.rest = line + colon[0] + 1;
+	u.rest_len = n - colon[0] - 1;
 	r = p->fn(p->arg, &u, p->err_r);
 	if (copy != line_buf)
 		free(copy);

@@ -75,6 +75,20 @@ static void test_sink_refuses(void **state)
 	REFUSED(s.sink.account(&s.sink, "a@example.com", "plain", &msg), "not a {SCHEME}hash");
 	REFUSED(s.sink.account(&s.sink, "a@example.com", "{PLAIN}a:b", &msg), "not a {SCHEME}hash");
 	REFUSED(s.sink.account(&s.sink, "a@example.com", "{PLAIN}a b", &msg), "not a {SCHEME}hash");
+	/* a bad byte in each of the eight places of a word, and in the tail */
+	for (size_t at = 3; at < 31; at++) {
+		static const char bad[] = {' ', ':', 0x7f, '\t', 0x01};
+		char h[32];
+
+		memset(h, 'x', sizeof(h));
+		memcpy(h, "{X}", 3);
+		h[sizeof(h) - 1] = '\0';
+		h[at] = bad[at % sizeof(bad)];
+		REFUSED(s.sink.account(&s.sink, "a@example.com", h, &msg), "not a {SCHEME}hash");
+	}
+	/* non-ASCII bytes are not control bytes */
+	assert_int_equal(s.sink.account(&s.sink, "u8@example.com",
+					"{X}\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9!", &msg), 0);
 	REFUSED(s.sink.account(&s.sink, "a\n@example.com", "{X}y", &msg), "not '\\x0a'");
 	assert_int_equal(s.sink.account(&s.sink, "b@example.com", "{X}y", &msg), 0);
 	assert_int_equal(s.sink.account(&s.sink, "a@example.com", "{X}y", &msg), 0);
@@ -82,7 +96,7 @@ static void test_sink_refuses(void **state)
 	REFUSED(s.sink.alias(&s.sink, "al@example.com", bad_target, 2, &msg), "a:b@example.com");
 	REFUSED(s.sink.alias(&s.sink, "al@example.com", bad_target, 0, &msg), "no target");
 	assert_int_equal(d.n_aliases, 0);
-	assert_int_equal(d.n_accounts, 2);
+	assert_int_equal(d.n_accounts, 3);	/* u8, b, a */
 	/* an account twice: found after the load, out of order too */
 	assert_int_equal(s.sink.account(&s.sink, "b@example.com", "{X}z", &msg), 0);
 	assert_int_equal(dir_check_accounts(&d, &s.e), -1);
