@@ -5,7 +5,7 @@
 set -eu
 BUILD_DEPS="build-essential autoconf automake libtool pkg-config libltdl-dev
 	libconfuse-dev libsodium-dev libcrypt-dev libidn2-dev libssl-dev
-	libcmocka-dev libldns-dev liblmdb-dev"
+	libcmocka-dev libldns-dev liblmdb-dev libpq-dev"
 # What the postfix, dovecot, opendkim and nftables modules configure and
 # run (procps: pgrep/pkill for OpenDKIM's pid files without systemd).
 MAIL_DEPS="postfix postfix-lmdb dovecot-core dovecot-imapd dovecot-pop3d
@@ -19,11 +19,12 @@ MAIL_DEPS="postfix postfix-lmdb dovecot-core dovecot-imapd dovecot-pop3d
 # rspamd and SpamAssassin (the filters are optional for an install, so not
 # in MAIL_DEPS); valgrind for tests/cli/valgrind.test, clang and its
 # libFuzzer runtime for fuzz/run.sh, lmdb-utils (mdb_stat) for
-# tests/e2e/lmdbmaps.test.
+# tests/e2e/lmdbmaps.test, PostgreSQL's server for the directory on
+# PostgreSQL (tests/e2e/pgschema.test; the tests start their own).
 TEST_DEPS="python3 util-linux iproute2 testssl.sh python3-dkim python3-nacl
 	ldnsutils knot knot-dnsutils knot-dnssecutils iptables
 	clamav clamav-daemon clamav-milter rspamd spamassassin spamd spamass-milter
-	valgrind clang libclang-rt-14-dev lmdb-utils"
+	valgrind clang libclang-rt-14-dev lmdb-utils postgresql"
 
 missing=
 for p in $BUILD_DEPS $MAIL_DEPS ${WITH_TEST_DEPS:+$TEST_DEPS}; do
@@ -51,7 +52,7 @@ if [ -n "$missing" ]; then
 	# Packages that enable units (policy-rc.d only kept them from starting
 	# now): the tests run their own daemons in a throwaway host, never
 	# these; and freshclam would try to download signatures.
-	for pkg in knot rspamd clamav-daemon spamd spamass-milter; do
+	for pkg in knot rspamd clamav-daemon spamd spamass-milter postgresql; do
 		case "$missing " in
 		*" $pkg "*) ;;
 		*) continue ;;

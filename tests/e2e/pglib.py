@@ -1,0 +1,92 @@
+"""A throwaway PostgreSQL server for the end-to-end tests: Debian's
+postgresql (the newest /usr/lib/postgresql/N), a cluster made with initdb
+in the sandbox's TMPDIR, listening on 127.0.0.1 and a socket under /run
+(both private to the throwaway host). The roles get passwords (scram) so
+the daemons' lookups authenticate as they would against a real server."""
+import glob
+import os
+import pwd
+import secrets
+import subprocess
+import time
+
+PORT = 5432
+SOCKET_DIR = "/run/postgresql"
+
+
+def bindir():
+    dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+                  key=lambda p: int(p.split("/")[4]))
+    if not dirs:
+        raise RuntimeError("PostgreSQL's server is not installed (package postgresql)")
+    return os.path.dirname(dirs[-1])
+
+
+def as_postgres(argv, **kw):
+    pw = pwd.getpwnam("postgres")
+
+    def demote():
+        os.setgid(pw.pw_gid)
+        os.setuid(pw.pw_uid)
+    return subprocess.run(argv, preexec_fn=demote, cwd="/", capture_output=True,
+                          text=True, timeout=120, **kw)
+
+
+class Server:
+    def __init__(self):
+        self.data = os.path.join(os.environ.get("TMPDIR", "/tmp"), "pgdata")
+        self.bin = bindir()
+        self.log = self.data + ".log"
+
+    def start(self):
+        pw = pwd.getpwnam("postgres")
+        os.makedirs(SOCKET_DIR, exist_ok=True)
+        os.chown(SOCKET_DIR, pw.pw_uid, pw.pw_gid)
+        os.makedirs(self.data, mode=0o700)
+        os.chown(self.data, pw.pw_uid, pw.pw_gid)
+        open(self.log, "w").close()
+        os.chown(self.log, pw.pw_uid, pw.pw_gid)
+        r = as_postgres([self.bin + "/initdb", "-D", self.data, "-A", "scram-sha-256",
+                         "--auth-local=peer", "-U", "postgres", "-E", "UTF8",
+                         "--locale=C.UTF-8"])
+        if r.returncode:
+            raise RuntimeError("initdb failed: " + r.stderr)
+        with open(os.path.join(self.data, "pg_hba.conf"), "w") as f:
+            f.write("local all postgres peer\n"
+                    "local all all scram-sha-256\n"
+                    "host all all 127.0.0.1/32 scram-sha-256\n")
+        r = as_postgres([self.bin + "/pg_ctl", "-D", self.data, "-l", self.log, "-w",
+                         "-o", "-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=off"
+                         % (PORT, SOCKET_DIR), "start"])
+        if r.returncode:
+            raise RuntimeError("pg_ctl start failed: %s\n%s" % (r.stderr, open(self.log).read()))
+        return self
+
+    def stop(self):
+        as_postgres([self.bin + "/pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop"])
+
+    def psql(self, sql, db="postgres"):
+        """Runs sql as the superuser over the socket; returns stdout (rows,
+        fields separated by '|'). Raises on an error."""
+        r = as_postgres(["/usr/bin/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                         "-h", SOCKET_DIR, "-p", str(PORT), "-d", db], input=sql)
+        if r.returncode:
+            raise RuntimeError("psql failed: %s" % r.stderr)
+        return r.stdout
+
+    def create_role(self, name, login=True):
+        """Creates role name with a random password; returns the password
+        (handed to psql on stdin, never in argv)."""
+        password = secrets.token_urlsafe(24)
+        self.psql("CREATE ROLE %s %s PASSWORD '%s';" % (name, "LOGIN" if login else "", password))
+        return password
+
+    def wait_ready(self, timeout=30):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            r = subprocess.run([self.bin + "/pg_isready", "-h", "127.0.0.1", "-p", str(PORT)],
+                               capture_output=True)
+            if r.returncode == 0:
+                return True
+            time.sleep(0.1)
+        return False

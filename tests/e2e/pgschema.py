@@ -1,0 +1,156 @@
+"""The directory's PostgreSQL schema (modules/pgsql/schema-1.sql) against
+Debian's real server in the throwaway host: the migration code creates it
+(tests/tools/pg-tool; two hosts migrating at once do it once, a database
+newer than the build is refused, a wrong password is a clear error that
+does not show it), and the constraints that make
+several hosts safe (an address is an account or an alias, once; no
+account outside a domain; names in normal form; a domain with addresses
+cannot go), two transactions adding one address at once (one succeeds),
+and the lookup roles' privileges (Postfix's role never reads a hash)."""
+import os
+import subprocess
+import threading
+
+import pglib
+import tap
+from tap import ok, eq
+
+PG_TOOL = os.path.join(os.environ["WS_BUILDDIR"], "tests/tools/pg-tool")
+CONNINFO = "host=127.0.0.1 port=%d dbname=webstack user=webstack" % pglib.PORT
+
+if not os.access(PG_TOOL, os.X_OK):
+    tap.bail_out("%s is not built (configure found no libpq?)" % PG_TOOL)
+
+srv = pglib.Server().start()
+tap.on_failure(lambda: tap.diag(open(srv.log).read()[-3000:]))
+ok(srv.wait_ready(), "PostgreSQL answers on 127.0.0.1")
+passwords = {r: srv.create_role(r) for r in ("webstack", "ws_postfix", "ws_dovecot")}
+srv.psql("CREATE DATABASE webstack OWNER webstack;")
+
+
+def psql(role, sql):
+    """sql as role over TCP with its password (in the environment, not
+    argv); returns (exit status, stdout, stderr)."""
+    env = dict(os.environ, PGPASSWORD=passwords[role])
+    r = subprocess.run(["/usr/bin/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                        "-h", "127.0.0.1", "-p", str(pglib.PORT), "-U", role,
+                        "-d", "webstack"], input=sql, capture_output=True, text=True,
+                       env=env, timeout=60)
+    return r.returncode, r.stdout.strip(), r.stderr
+
+
+def refused(sql, want, desc):
+    rc, out, err = psql("webstack", sql)
+    ok(rc != 0 and want in err, desc, err or out)
+
+
+
+
+def migrate(password=None):
+    """pg-tool migrate as the owner role; the password on stdin."""
+    return subprocess.run([PG_TOOL, "migrate"], input=(password or passwords["webstack"]) + "\n",
+                          capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, WS_PG_CONNINFO=CONNINFO))
+
+
+# Two hosts set up one empty database at once: one creates the schema,
+# the other waits for the lock and finds it done.
+procs = [subprocess.Popen([PG_TOOL, "migrate"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True,
+                          env=dict(os.environ, WS_PG_CONNINFO=CONNINFO)) for _ in range(2)]
+outs = [p.communicate(passwords["webstack"] + "\n", timeout=60) for p in procs]
+eq([p.returncode for p in procs], [0, 0], "two migrations at once both succeed", )
+eq(sorted(o[0].strip() for o in outs), ["schema 0 -> 1", "schema 1 -> 1"],
+   "one created schema version 1, the other found it")
+rc, out, _ = psql("webstack", "SELECT string_agg(version::text, ',') FROM ws_schema;")
+eq(out, "1", "ws_schema records version 1 once")
+r = migrate()
+eq((r.returncode, r.stdout.strip()), (0, "schema 1 -> 1"), "a migration of a current database changes nothing")
+psql("webstack", "INSERT INTO ws_schema (version) VALUES (99);")
+r = migrate()
+eq(r.returncode, 65, "a database newer than this build is refused (exit 65)")
+ok("version 99, newer than this webstack knows (1): upgrade webstack" in r.stderr,
+   "and the message says what to do", r.stderr)
+psql("webstack", "DELETE FROM ws_schema WHERE version = 99;")
+r = migrate("not-the-password")
+eq(r.returncode, 69, "a wrong password cannot connect (exit 69)")
+ok("password authentication failed" in r.stderr and "not-the-password" not in r.stderr,
+   "the message says so without the password", r.stderr)
+rc, _, err = psql("webstack", """
+GRANT SELECT ON ws_domains, ws_addresses, ws_alias_targets TO ws_postfix;
+GRANT SELECT (address, local, domain) ON ws_accounts TO ws_postfix;
+GRANT SELECT ON ws_accounts TO ws_dovecot;
+INSERT INTO ws_domains VALUES ('example.com');
+INSERT INTO ws_addresses VALUES ('alice@example.com', 'example.com', 'a');
+INSERT INTO ws_accounts (address, local, domain, password)
+	VALUES ('alice@example.com', 'alice', 'example.com', '{ARGON2ID}$argon2id$x');
+INSERT INTO ws_addresses VALUES ('team@example.com', 'example.com', 'l');
+INSERT INTO ws_alias_targets (address, target) VALUES
+	('team@example.com', 'alice@example.com'), ('team@example.com', 'bob@example.org');
+""")
+eq(rc, 0, "grants, a domain, an account and an alias go in")
+
+# The constraints.
+refused("INSERT INTO ws_addresses VALUES ('alice@example.com', 'example.com', 'l');",
+        "ws_addresses_pkey", "an alias cannot take an account's address")
+refused("INSERT INTO ws_addresses VALUES ('x@nowhere.test', 'nowhere.test', 'a');",
+        "ws_addresses_domain_fkey", "an address needs a mail domain")
+refused("INSERT INTO ws_domains VALUES ('Example.ORG');",
+        "ws_domains_name_check", "a domain in normal form only")
+refused("INSERT INTO ws_addresses VALUES ('Bob@example.com', 'example.com', 'a');",
+        "ws_addresses_address_check", "an address in normal form only")
+refused("INSERT INTO ws_accounts (address, local, domain, password) VALUES "
+        "('team@example.com', 'team', 'example.com', '{X}y');",
+        "ws_accounts_address_kind_fkey", "an account row needs an account address")
+refused("INSERT INTO ws_addresses VALUES ('carol@example.com', 'example.com', 'a');"
+        "INSERT INTO ws_accounts (address, local, domain, password) VALUES "
+        "('carol@example.com', 'carol', 'example.com', 'plaintext');",
+        "ws_accounts_password_check", "a password only as {SCHEME}hash")
+refused("DELETE FROM ws_domains WHERE name = 'example.com';",
+        "ws_addresses_domain_fkey", "a domain with addresses cannot go")
+rc, _, err = psql("webstack", "BEGIN; DELETE FROM ws_addresses WHERE address = 'alice@example.com';"
+                  "SELECT count(*) FROM ws_accounts; ROLLBACK;")
+eq(rc, 0, "deleting an address ...")
+rc, out, _ = psql("webstack", "BEGIN; DELETE FROM ws_addresses WHERE address = 'alice@example.com';"
+                  "SELECT count(*) FROM ws_accounts; ROLLBACK;")
+eq(out, "0", "... deletes its account with it")
+
+# Two transactions add one address at once: one wins, the other gets a
+# unique violation once the first commits.
+results = []
+
+
+def add(kind):
+    results.append(psql("webstack", """BEGIN;
+INSERT INTO ws_addresses VALUES ('race@example.com', 'example.com', '%s');
+SELECT pg_sleep(0.5);
+COMMIT;""" % kind))
+
+
+threads = [threading.Thread(target=add, args=(k,)) for k in ("a", "l")]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+eq(sorted(r[0] for r in results), [0, 3], "two adds of one address at once: one succeeds")
+ok(any("ws_addresses_pkey" in r[2] for r in results), "the other is told the address is taken",
+   [r[2] for r in results])
+_, out, _ = psql("webstack", "SELECT count(*) FROM ws_addresses WHERE address = 'race@example.com';")
+eq(out, "1", "the address is there once")
+
+# What the daemons' lookup roles may read.
+rc, out, _ = psql("ws_postfix", "SELECT domain || '/' || local || '/' FROM ws_accounts "
+                  "WHERE address = 'alice@example.com';")
+eq((rc, out), (0, "example.com/alice/"), "Postfix's role reads an account's Maildir")
+rc, out, _ = psql("ws_postfix", "SELECT string_agg(target, ',' ORDER BY target) FROM "
+                  "ws_alias_targets WHERE address = 'team@example.com' HAVING count(*) > 0;")
+eq((rc, out), (0, "alice@example.com,bob@example.org"), "and an alias's targets")
+rc, _, err = psql("ws_postfix", "SELECT password FROM ws_accounts;")
+ok(rc != 0 and "permission denied" in err, "but never a password hash", err)
+rc, _, err = psql("ws_dovecot", "INSERT INTO ws_domains VALUES ('evil.test');")
+ok(rc != 0 and "permission denied" in err, "Dovecot's role cannot write", err)
+rc, out, _ = psql("ws_dovecot", "SELECT password FROM ws_accounts WHERE address = 'alice@example.com';")
+eq((rc, out), (0, "{ARGON2ID}$argon2id$x"), "Dovecot's role reads the hash it checks logins against")
+
+srv.stop()
+tap.done()
