@@ -7,10 +7,12 @@ BUILD_DEPS="build-essential autoconf automake libtool pkg-config libltdl-dev
 	libconfuse-dev libsodium-dev libcrypt-dev libidn2-dev libssl-dev
 	libcmocka-dev libldns-dev liblmdb-dev libpq-dev"
 # What the postfix, dovecot, opendkim and nftables modules configure and
-# run (procps: pgrep/pkill for OpenDKIM's pid files without systemd).
+# run (procps: pgrep/pkill for OpenDKIM's pid files without systemd), and
+# the daemons' PostgreSQL lookups, so that switching the directory to
+# PostgreSQL needs no package (doc/pgsql-plan.md).
 MAIL_DEPS="postfix postfix-lmdb dovecot-core dovecot-imapd dovecot-pop3d
 	dovecot-lmtpd dovecot-sieve dovecot-managesieved openssl opendkim procps
-	nftables"
+	nftables postfix-pgsql dovecot-pgsql"
 # The end-to-end tests: namespaces (util-linux, iproute2), Debian's python3
 # for the clients, testssl.sh for the TLS checks, dkimpy to verify
 # signatures, Knot and the ldns and Knot tools for the DNS checks, iptables

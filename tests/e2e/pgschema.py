@@ -6,17 +6,23 @@ does not show it), and the constraints that make
 several hosts safe (an address is an account or an alias, once; no
 account outside a domain; names in normal form; a domain with addresses
 cannot go), two transactions adding one address at once (one succeeds),
-and the lookup roles' privileges (Postfix's role never reads a hash)."""
+the lookup roles' privileges (Postfix's role never reads a hash), and the
+daemons' lookups of doc/pgsql-plan.md: Postfix's pgsql: tables (postmap
+-q) and Dovecot's sql passdb and userdb (doveadm auth test) with a hash
+webstack made."""
 import os
 import subprocess
 import threading
 
 import pglib
 import tap
+import wslib as w
 from tap import ok, eq
 
 PG_TOOL = os.path.join(os.environ["WS_BUILDDIR"], "tests/tools/pg-tool")
 CONNINFO = "host=127.0.0.1 port=%d dbname=webstack user=webstack" % pglib.PORT
+
+
 
 if not os.access(PG_TOOL, os.X_OK):
     tap.bail_out("%s is not built (configure found no libpq?)" % PG_TOOL)
@@ -151,6 +157,87 @@ rc, _, err = psql("ws_dovecot", "INSERT INTO ws_domains VALUES ('evil.test');")
 ok(rc != 0 and "permission denied" in err, "Dovecot's role cannot write", err)
 rc, out, _ = psql("ws_dovecot", "SELECT password FROM ws_accounts WHERE address = 'alice@example.com';")
 eq((rc, out), (0, "{ARGON2ID}$argon2id$x"), "Dovecot's role reads the hash it checks logins against")
+
+# The daemons' lookups of doc/pgsql-plan.md through Debian's postfix-pgsql
+# and dovecot-pgsql (the queries are the plan's until the modules render
+# them): Postfix's tables as its lookup role, Dovecot's passdb and userdb
+# as its own.
+POSTFIX_QUERIES = {
+    "vdomains": "SELECT 'OK' FROM ws_domains WHERE name = '%s'",
+    "vmailbox": "SELECT domain || '/' || local || '/' FROM ws_accounts WHERE address = '%s'",
+    "virtual": "SELECT string_agg(target, ',' ORDER BY target) FROM ws_alias_targets "
+               "WHERE address = '%s' HAVING count(*) > 0",
+}
+os.makedirs("/etc/postfix/pgsql", exist_ok=True)
+for name, query in POSTFIX_QUERIES.items():
+    path = "/etc/postfix/pgsql/%s.cf" % name
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+    with os.fdopen(fd, "w") as f:
+        f.write("hosts = 127.0.0.1:%d\nuser = ws_postfix\npassword = %s\n"
+                "dbname = webstack\nquery = %s\n" % (pglib.PORT, passwords["ws_postfix"], query))
+
+
+def postmap(key, name):
+    r = subprocess.run(["postmap", "-q", key, "pgsql:/etc/postfix/pgsql/%s.cf" % name],
+                       capture_output=True, text=True, timeout=60)
+    return r.returncode, r.stdout.strip()
+
+
+eq(postmap("example.com", "vdomains"), (0, "OK"), "Postfix: example.com is a mail domain")
+eq(postmap("example.org", "vdomains")[0], 1, "Postfix: example.org is not")
+eq(postmap("alice@example.com", "vmailbox"), (0, "example.com/alice/"),
+   "Postfix: alice's Maildir")
+eq(postmap("team@example.com", "virtual"), (0, "alice@example.com,bob@example.org"),
+   "Postfix: the alias's targets")
+eq(postmap("nobody@example.com", "virtual")[0], 1, "Postfix: no alias, no result")
+eq(postmap("x' OR '1'='1", "vmailbox")[0], 1, "Postfix quotes the key: an injection finds nothing")
+
+# Dovecot, alone in the throwaway host: auth only, a passdb and a userdb
+# on the database.
+w.write_config(fast_hash=True)
+r = w.ws("pw", "--password-stdin", input="correct horse\n")
+pw_hash = r.out.strip()
+ok(r.rc == 0 and pw_hash.startswith("{SHA512-CRYPT}$6$"), "webstack pw hashes a password", r)
+psql("webstack", "UPDATE ws_accounts SET password = '%s' WHERE address = 'alice@example.com';"
+     % pw_hash)
+os.makedirs("/etc/dovecot-pgtest", exist_ok=True)
+with open("/etc/dovecot-pgtest/sql.conf.ext", "w") as f:
+    f.write("driver = pgsql\n"
+            "connect = host=127.0.0.1 port=%d dbname=webstack user=ws_dovecot password=%s\n"
+            "password_query = SELECT address AS user, password FROM ws_accounts "
+            "WHERE address = '%%u'\n"
+            "user_query = SELECT '/var/mail/vhosts/' || domain || '/' || local AS home, "
+            "5000 AS uid, 5000 AS gid FROM ws_accounts WHERE address = '%%u'\n"
+            % (pglib.PORT, passwords["ws_dovecot"]))
+os.chmod("/etc/dovecot-pgtest/sql.conf.ext", 0o640)
+with open("/etc/dovecot-pgtest/dovecot.conf", "w") as f:
+    f.write("protocols =\nbase_dir = /run/dovecot-pgtest\nlog_path = /var/log/dovecot-pgtest.log\n"
+            "ssl = no\ndisable_plaintext_auth = no\nauth_mechanisms = plain\n"
+            "passdb {\n  driver = sql\n  args = /etc/dovecot-pgtest/sql.conf.ext\n}\n"
+            "userdb {\n  driver = sql\n  args = /etc/dovecot-pgtest/sql.conf.ext\n}\n")
+DCONF = ["-c", "/etc/dovecot-pgtest/dovecot.conf"]
+# no pipes: the daemon it forks would hold them open
+r = subprocess.run(["dovecot"] + DCONF, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=60)
+eq(r.returncode, 0, "Dovecot starts with the sql passdb and userdb")
+tap.on_failure(lambda: tap.diag(open("/var/log/dovecot-pgtest.log").read()[-3000:]))
+
+
+def doveadm(*args):
+    r = subprocess.run(["doveadm"] + DCONF + list(args), capture_output=True, text=True,
+                       timeout=60)
+    return r.returncode, r.stdout + r.stderr
+
+
+rc, out = doveadm("auth", "test", "alice@example.com", "correct horse")
+ok(rc == 0 and "auth succeeded" in out, "Dovecot: alice logs in with her password", out)
+rc, out = doveadm("auth", "test", "alice@example.com", "wrong horse")
+ok(rc != 0, "Dovecot: not with another", out)
+rc, out = doveadm("user", "alice@example.com")
+ok(rc == 0 and "/var/mail/vhosts/example.com/alice" in out, "Dovecot: alice's home", out)
+rc, out = doveadm("auth", "test", "team@example.com", "correct horse")
+ok(rc != 0, "Dovecot: an alias cannot log in", out)
+subprocess.run(["doveadm"] + DCONF + ["stop"], capture_output=True, timeout=60)
 
 srv.stop()
 tap.done()
