@@ -90,3 +90,43 @@ class Server:
                 return True
             time.sleep(0.1)
         return False
+
+
+class Directory:
+    """A server with webstack's roles (webstack, ws_postfix, ws_dovecot),
+    the database and the schema (migrated by tests/tools/pg-tool)."""
+
+    def __init__(self, builddir):
+        self.tool = os.path.join(builddir, "tests/tools/pg-tool")
+        if not os.access(self.tool, os.X_OK):
+            raise RuntimeError("%s is not built (configure found no libpq?)" % self.tool)
+        self.srv = Server().start()
+        self.passwords = {r: self.srv.create_role(r)
+                          for r in ("webstack", "ws_postfix", "ws_dovecot")}
+        self.srv.psql("CREATE DATABASE webstack OWNER webstack;")
+        self.conninfo = "host=127.0.0.1 port=%d dbname=webstack user=webstack" % PORT
+
+    def run(self, cmd, lines="", password=None):
+        """pg-tool cmd with the owner's password (or password) and lines
+        on stdin; a CompletedProcess."""
+        return subprocess.run([self.tool, cmd], input="%s\n%s" % (
+            password or self.passwords["webstack"], lines), capture_output=True, text=True,
+            timeout=60, env=dict(os.environ, WS_PG_CONNINFO=self.conninfo))
+
+    def psql_as(self, role, sql):
+        """sql as role over TCP with its password (in the environment, not
+        argv); returns (exit status, stdout, stderr)."""
+        env = dict(os.environ, PGPASSWORD=self.passwords[role])
+        r = subprocess.run(["/usr/bin/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                            "-h", "127.0.0.1", "-p", str(PORT), "-U", role, "-d", "webstack"],
+                           input=sql, capture_output=True, text=True, env=env, timeout=60)
+        return r.returncode, r.stdout.strip(), r.stderr
+
+    def start(self, cmd, lines=""):
+        """pg-tool cmd started, its stdin written and closed: a Popen."""
+        p = subprocess.Popen([self.tool, cmd], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True,
+                             env=dict(os.environ, WS_PG_CONNINFO=self.conninfo))
+        p.stdin.write("%s\n%s" % (self.passwords["webstack"], lines))
+        p.stdin.close()
+        return p

@@ -19,30 +19,13 @@ import tap
 import wslib as w
 from tap import ok, eq
 
-PG_TOOL = os.path.join(os.environ["WS_BUILDDIR"], "tests/tools/pg-tool")
-CONNINFO = "host=127.0.0.1 port=%d dbname=webstack user=webstack" % pglib.PORT
-
-
-
-if not os.access(PG_TOOL, os.X_OK):
-    tap.bail_out("%s is not built (configure found no libpq?)" % PG_TOOL)
-
-srv = pglib.Server().start()
+db = pglib.Directory(os.environ["WS_BUILDDIR"])
+srv, passwords = db.srv, db.passwords
 tap.on_failure(lambda: tap.diag(open(srv.log).read()[-3000:]))
 ok(srv.wait_ready(), "PostgreSQL answers on 127.0.0.1")
-passwords = {r: srv.create_role(r) for r in ("webstack", "ws_postfix", "ws_dovecot")}
-srv.psql("CREATE DATABASE webstack OWNER webstack;")
 
 
-def psql(role, sql):
-    """sql as role over TCP with its password (in the environment, not
-    argv); returns (exit status, stdout, stderr)."""
-    env = dict(os.environ, PGPASSWORD=passwords[role])
-    r = subprocess.run(["/usr/bin/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-                        "-h", "127.0.0.1", "-p", str(pglib.PORT), "-U", role,
-                        "-d", "webstack"], input=sql, capture_output=True, text=True,
-                       env=env, timeout=60)
-    return r.returncode, r.stdout.strip(), r.stderr
+psql = db.psql_as
 
 
 def refused(sql, want, desc):
@@ -52,33 +35,24 @@ def refused(sql, want, desc):
 
 
 
-def migrate(password=None):
-    """pg-tool migrate as the owner role; the password on stdin."""
-    return subprocess.run([PG_TOOL, "migrate"], input=(password or passwords["webstack"]) + "\n",
-                          capture_output=True, text=True, timeout=60,
-                          env=dict(os.environ, WS_PG_CONNINFO=CONNINFO))
-
-
 # Two hosts set up one empty database at once: one creates the schema,
 # the other waits for the lock and finds it done.
-procs = [subprocess.Popen([PG_TOOL, "migrate"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True,
-                          env=dict(os.environ, WS_PG_CONNINFO=CONNINFO)) for _ in range(2)]
-outs = [p.communicate(passwords["webstack"] + "\n", timeout=60) for p in procs]
+procs = [db.start("migrate") for _ in range(2)]
+outs = [(p.stdout.read(), p.stderr.read(), p.wait(timeout=60)) for p in procs]
 eq([p.returncode for p in procs], [0, 0], "two migrations at once both succeed", )
 eq(sorted(o[0].strip() for o in outs), ["schema 0 -> 1", "schema 1 -> 1"],
    "one created schema version 1, the other found it")
 rc, out, _ = psql("webstack", "SELECT string_agg(version::text, ',') FROM ws_schema;")
 eq(out, "1", "ws_schema records version 1 once")
-r = migrate()
+r = db.run("migrate")
 eq((r.returncode, r.stdout.strip()), (0, "schema 1 -> 1"), "a migration of a current database changes nothing")
 psql("webstack", "INSERT INTO ws_schema (version) VALUES (99);")
-r = migrate()
+r = db.run("migrate")
 eq(r.returncode, 65, "a database newer than this build is refused (exit 65)")
 ok("version 99, newer than this webstack knows (1): upgrade webstack" in r.stderr,
    "and the message says what to do", r.stderr)
 psql("webstack", "DELETE FROM ws_schema WHERE version = 99;")
-r = migrate("not-the-password")
+r = db.run("migrate", password="not-the-password")
 eq(r.returncode, 69, "a wrong password cannot connect (exit 69)")
 ok("password authentication failed" in r.stderr and "not-the-password" not in r.stderr,
    "the message says so without the password", r.stderr)
