@@ -9,7 +9,7 @@ BUILD_DEPS="build-essential autoconf automake libtool pkg-config libltdl-dev
 # What the postfix, dovecot, opendkim and nftables modules configure and
 # run (procps: pgrep/pkill for OpenDKIM's pid files without systemd), and
 # the daemons' PostgreSQL lookups, so that switching the directory to
-# PostgreSQL needs no package (doc/pgsql-plan.md).
+# PostgreSQL needs no package (doc/pgsql.md).
 MAIL_DEPS="postfix postfix-lmdb dovecot-core dovecot-imapd dovecot-pop3d
 	dovecot-lmtpd dovecot-sieve dovecot-managesieved openssl opendkim procps
 	nftables postfix-pgsql dovecot-pgsql"

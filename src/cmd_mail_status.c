@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <webstack/role-directory.h>
 #include <webstack/role-imap.h>
 #include <webstack/role-mta.h>
 
@@ -77,6 +78,10 @@ int cmd_mail_status(struct ctx *c, int argc, char **argv)
 		    ->status(s.imap->state, &s.mail, &rep.sink, &msg);
 	if (r < 0)
 		report_add(&rep, s.imap->name, msg ? msg : "status failed", 0);
+	if (s.directory &&
+	    ((const struct webstack_directory_ops *)s.directory->desc->role_ops)
+		    ->status(s.directory->state, &s.mail, &rep.sink, &msg) < 0)
+		report_add(&rep, s.directory->name, msg ? msg : "status failed", 0);
 	for (size_t i = 0; i < s.n_filters; i++) {
 		const struct mail_filter *f = &s.filters[i];
 

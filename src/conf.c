@@ -148,6 +148,8 @@ static cfg_opt_t core_opts[] = {
 	CFG_STR("av", "", CFGF_NONE),
 	CFG_STR("spam", "", CFGF_NONE),
 	CFG_STR("dkim", "", CFGF_NONE),
+	/* "files": the mta and imap modules' own files, no module */
+	CFG_STR("directory", CONF_DIRECTORY_FILES, CFGF_NONE),
 	CFG_STR_LIST("modules", "{}", CFGF_NONE),
 	CFG_STR("module_dir", "", CFGF_NONE),
 	CFG_STR("hostname", "", CFGF_NONE),
@@ -400,6 +402,8 @@ static void config_read_core(struct config *c)
 
 	for (int r = WEBSTACK_ROLE_NONE + 1; r < WEBSTACK_ROLE_COUNT_; r++)
 		c->role_module[r] = cfg_getstr(cfg, role_get(r)->name);
+	if (strcmp(c->role_module[WEBSTACK_ROLE_DIRECTORY], CONF_DIRECTORY_FILES) == 0)
+		c->role_module[WEBSTACK_ROLE_DIRECTORY] = "";
 	c->module_dir = cfg_getstr(cfg, "module_dir");
 	c->lock_file = cfg_getstr(cfg, "lock_file");
 	c->lock_timeout = (unsigned)cfg_getint(cfg, "lock_timeout");

@@ -22,6 +22,10 @@
 #include "loader.h"
 #include "password.h"
 
+/* directory = "files" (the default): no module fills the directory role;
+ * the mta and imap modules' own files are the directory. */
+#define CONF_DIRECTORY_FILES "files"
+
 struct config {
 	char *path;		/* the file read, or NULL when none exists */
 	char *text;		/* its text, comments blanked */

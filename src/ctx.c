@@ -31,7 +31,17 @@ static int errno_exit(int neg)
 		return EX_IOERR;
 	case ESRCH:
 	case EOPNOTSUPP:
+	case ECONNREFUSED:
 		return EX_UNAVAILABLE;
+	/* the directory role's apply(): what another host did meanwhile */
+	case EEXIST:
+		return EX_CANTCREAT;
+	case ENXIO:
+		return EX_NOUSER;
+	case ENOTEMPTY:
+		return EX_DATAERR;
+	case EAGAIN:
+		return EX_TEMPFAIL;
 	default:
 		return EX_SOFTWARE;
 	}

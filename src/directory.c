@@ -452,6 +452,18 @@ void dir_view(struct directory *d, struct webstack_directory *view)
 	};
 }
 
+void dir_copy(const struct directory *from, struct directory *to)
+{
+	for (size_t i = 0; i < from->domains.n; i++)
+		dir_add_domain(to, from->domains.v[i]);
+	for (size_t i = 0; i < from->n_accounts; i++)
+		dir_add_account(to, from->accounts[i].address, from->accounts[i].hash);
+	for (size_t i = 0; i < from->n_aliases; i++)
+		dir_add_alias_targets(to, from->aliases[i].address,
+				      (const char *const *)from->aliases[i].targets.v,
+				      from->aliases[i].targets.n);
+}
+
 void dir_free(struct directory *d)
 {
 	strv_free(&d->domains);

@@ -122,6 +122,9 @@ void dir_view(struct directory *d, struct webstack_directory *view);
 /* Sorts every list as dir_view() hands it out, without the view. */
 void dir_sort(struct directory *d);
 
+/* Adds from's domains, accounts and aliases (not its DKIM keys) to to. */
+void dir_copy(const struct directory *from, struct directory *to);
+
 void dir_free(struct directory *d);
 
 #endif

@@ -14,6 +14,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "mail.h"
+#include "mail_dirrole.h"
 #include "maildkim.h"
 #include "roles.h"
 #include "validate.h"
@@ -56,6 +57,8 @@ static int find_roles(struct mail_session *s)
 		else
 			s->imap = m;
 	}
+	s->directory = loader_find_role(&s->c->loader, WEBSTACK_ROLE_DIRECTORY);
+	s->mail.directory = s->directory ? s->directory->name : CONF_DIRECTORY_FILES;
 	return 0;
 }
 
@@ -232,14 +235,21 @@ static int load_directory(struct mail_session *s, int accounts)
 
 	dir_sink_init(&sink, &s->dir);
 	sink.schemes_only = s->read_only;
-	r = mta_ops(s)->load(state(s->mta), &s->mail, &sink.sink, &msg);
-	if (ctx_op_result(s->c, s->mta, "load", r, msg) < 0)
-		return -1;
-	r = accounts ? imap_ops(s)->load(state(s->imap), &s->mail, &sink.sink, &msg) : 0;
-	if (ctx_op_result(s->c, s->imap, "load", r, msg) < 0)
-		return -1;
+	if (s->directory) {
+		if (mail_dirrole_load(s, &sink.sink, accounts) < 0)
+			return -1;
+	} else {
+		r = mta_ops(s)->load(state(s->mta), &s->mail, &sink.sink, &msg);
+		if (ctx_op_result(s->c, s->mta, "load", r, msg) < 0)
+			return -1;
+		r = accounts ? imap_ops(s)->load(state(s->imap), &s->mail, &sink.sink,
+						 &msg) : 0;
+		if (ctx_op_result(s->c, s->imap, "load", r, msg) < 0)
+			return -1;
+	}
 	if (dir_check_accounts(&s->dir, &s->c->err) < 0)
-		return err_prefix(&s->c->err, "module %s: load", s->imap->name);
+		return err_prefix(&s->c->err, "module %s: load",
+				  (s->directory ? s->directory : s->imap)->name);
 	if (accounts && maildkim_load(s) < 0)
 		return -1;
 	for (size_t i = 0; i < s->dir.domains.n; i++)
@@ -251,6 +261,8 @@ static int load_directory(struct mail_session *s, int accounts)
 				"account %s: its domain is not a mail domain; "
 				"add it with `webstack mail add domain %s`",
 				s->dir.accounts[i].address, s->dir.accounts[i].domain);
+	if (s->directory && !s->read_only)
+		mail_dirrole_keep(s);
 	return 0;
 }
 
@@ -274,7 +286,12 @@ static int open_session(struct mail_session *s, struct ctx *c, enum mail_mode mo
 int mail_open(struct mail_session *s, struct ctx *c, enum mail_mode mode,
 	      const char *hostname)
 {
-	return open_session(s, c, mode, hostname) < 0 ? -1 : load_directory(s, 1);
+	if (open_session(s, c, mode, hostname) < 0)
+		return -1;
+	/* the tables must be there before the load */
+	if (mode == MAIL_SETUP && s->directory && mail_dirrole_setup(s) < 0)
+		return -1;
+	return load_directory(s, 1);
 }
 
 int mail_open_without_accounts(struct mail_session *s, struct ctx *c)
@@ -289,12 +306,36 @@ int mail_reload(struct mail_session *s)
 	return load_directory(s, 1);
 }
 
+static int publish_filters(struct mail_session *s,
+			   const struct webstack_directory *view)
+{
+	const char *msg = NULL;
+
+	for (size_t i = 0; i < s->n_filters; i++) {
+		struct mail_filter *f = &s->filters[i];
+		int r;
+
+		if (!f->ops.publish)
+			continue;
+		r = f->ops.publish(state(f->mod), &s->mail, view, &msg);
+		if (ctx_op_result(s->c, f->mod, "publish", r, msg) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int mail_publish(struct mail_session *s, int removing)
 {
 	struct webstack_directory view;
 	const char *msg = NULL;
 	int r;
 
+	if (s->directory) {
+		/* the daemons look the directory up: no maps, no users file */
+		mail_dirrole_diff(s);
+		dir_view(&s->dir, &view);
+		return publish_filters(s, &view);
+	}
 	dir_view(&s->dir, &view);
 	if (removing) {
 		/* Postfix reads the compiled maps, which postmap writes after a
@@ -323,16 +364,7 @@ int mail_publish(struct mail_session *s, int removing)
 	r = mta_ops(s)->publish(state(s->mta), &s->mail, &view, &msg);
 	if (ctx_op_result(s->c, s->mta, "publish", r, msg) < 0)
 		return -1;
-	for (size_t i = 0; i < s->n_filters; i++) {
-		struct mail_filter *f = &s->filters[i];
-
-		if (!f->ops.publish)
-			continue;
-		r = f->ops.publish(state(f->mod), &s->mail, &view, &msg);
-		if (ctx_op_result(s->c, f->mod, "publish", r, msg) < 0)
-			return -1;
-	}
-	return 0;
+	return publish_filters(s, &view);
 }
 
 int mail_filter_disables(struct mail_session *s)
@@ -377,6 +409,8 @@ int mail_filter_setups(struct mail_session *s)
 
 int mail_commit(struct mail_session *s)
 {
+	if (s->directory && mail_dirrole_apply(s) < 0)
+		return -1;
 	return ctx_commit(s->c);
 }
 
@@ -385,6 +419,7 @@ void mail_close(struct mail_session *s)
 	if (s->c)
 		ctx_end(s->c);
 	dir_free(&s->dir);
+	mail_dirrole_free(s);
 	free(s->filters);
 	free(s->retired);
 	strv_free(&s->milters);

@@ -25,6 +25,7 @@
 #include <webstack/role-dkim.h>
 
 #include "ctx.h"
+#include "dirdiff.h"
 #include "directory.h"
 
 /* The TLS files used when webstack.conf names none. */
@@ -49,6 +50,8 @@ struct mail_filter {
 struct mail_session {
 	struct ctx *c;			/* borrowed */
 	struct module *mta, *imap;	/* owned by the loader */
+	struct module *directory;	/* the directory role's, or NULL: the
+					   mta and imap modules' files */
 	struct module *dns;		/* NULL when no module fills the role */
 	struct mail_filter *filters;	/* in role order: av, spam, dkim */
 	size_t n_filters;
@@ -62,6 +65,11 @@ struct mail_session {
 	char *hostname;
 	int vmail_missing;		/* MAIL_SETUP: setup creates it */
 	int read_only;			/* MAIL_READ: hashes loaded as schemes */
+	/* With a directory module (mail_dirrole.h). */
+	struct directory loaded;	/* as loaded, for the diff */
+	struct dir_changes changes;	/* what apply() gets */
+	struct webstack_account added;	/* an appended account ... */
+	char *added_strings;		/* ... and its strings */
 };
 
 int mail_open(struct mail_session *s, struct ctx *c, enum mail_mode mode,

@@ -7,6 +7,7 @@
 #include <webstack/role-mta.h>
 
 #include "mail_append.h"
+#include "mail_dirrole.h"
 #include "validate.h"
 
 /* An optional op, NULL when the module's table ends before it. */
@@ -23,6 +24,8 @@ int mail_find_account(struct mail_session *s, const char *address, int *found_r)
 	const char *msg = NULL;
 	int r;
 
+	if (s->directory)
+		return mail_dirrole_find_account(s, address, found_r) < 0 ? -1 : 0;
 	if (!find)
 		return 1;
 	r = find(s->imap->state, &s->mail, address, found_r, &msg);
@@ -55,6 +58,10 @@ int mail_append_account(struct mail_session *s, const char *address,
 				     .password_hash = hash, .local = local};
 	int r;
 
+	if (s->directory) {
+		mail_dirrole_add_account(s, address, local_len, hash);
+		return 0;
+	}
 	memcpy(local, address, local_len);
 	local[local_len] = '\0';
 	r = add_to(s, s->imap, OPTIONAL_OP(s->imap, webstack_imap_ops, add_account), &a);

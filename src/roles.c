@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <webstack/role-av.h>
+#include <webstack/role-directory.h>
 #include <webstack/role-dkim.h>
 #include <webstack/role-dns.h>
 #include <webstack/role-firewall.h>
@@ -41,6 +42,13 @@ static const struct role_op firewall_ops[] = {
 	OP(webstack_firewall_ops, close, 1),
 	OP(webstack_firewall_ops, status, 1),
 };
+static const struct role_op directory_ops[] = {
+	OP(webstack_directory_ops, setup, 1),
+	OP(webstack_directory_ops, load, 1),
+	OP(webstack_directory_ops, find_account, 1),
+	OP(webstack_directory_ops, apply, 1),
+	OP(webstack_directory_ops, status, 1),
+};
 /* The three filter roles share one ops layout. */
 #define FILTER_OPS(type)                                                       \
 	{                                                                      \
@@ -67,6 +75,9 @@ static const struct role_info roles[WEBSTACK_ROLE_COUNT_] = {
 				spam_ops, N(spam_ops)},
 	[WEBSTACK_ROLE_DKIM] = {"dkim", 0, sizeof(struct webstack_dkim_ops),
 				dkim_ops, N(dkim_ops)},
+	[WEBSTACK_ROLE_DIRECTORY] = {"directory", 1,
+				     sizeof(struct webstack_directory_ops),
+				     directory_ops, N(directory_ops)},
 };
 
 const struct role_info *role_get(int role)

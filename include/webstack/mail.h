@@ -54,6 +54,11 @@ struct webstack_mail {
 	 * literals, as configured; none when the config names none). */
 	const char *const *public_addresses;
 	size_t n_public_addresses;
+	/* ABI 1.1: the module that holds the directory, or "files" when the
+	 * mta and imap modules' own files do; with a module, they configure
+	 * their daemons' lookups into it (its name says which kind) and write
+	 * no maps or users file. */
+	const char *directory;
 };
 
 struct webstack_account {

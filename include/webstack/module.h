@@ -63,6 +63,10 @@
  *	                 imap and mta roles the optional add_account(), so an
  *	                 added account costs an append, not a rewrite of
  *	                 every file.
+ *	2026-11-27  1.1  The directory role (webstack/role-directory.h):
+ *	                 the directory in a database instead of the mta and
+ *	                 imap modules' files; struct webstack_mail gains
+ *	                 directory, the module that fills the role.
  *
  * SEE ALSO
  *	webstack/host.h, webstack/role-*.h, webstack-module(3)
@@ -76,7 +80,7 @@
 #include <webstack/host.h>
 
 #define WEBSTACK_ABI_MAJOR 1
-#define WEBSTACK_ABI_MINOR 0
+#define WEBSTACK_ABI_MINOR 1
 
 enum webstack_role {
 	WEBSTACK_ROLE_NONE = 0,
@@ -87,6 +91,8 @@ enum webstack_role {
 	WEBSTACK_ROLE_AV,	/* filter: antivirus milter */
 	WEBSTACK_ROLE_SPAM,	/* filter: spam milter */
 	WEBSTACK_ROLE_DKIM,	/* filter: DKIM signing milter */
+	WEBSTACK_ROLE_DIRECTORY, /* exclusive, optional: where the directory
+				    lives (ABI 1.1) */
 	WEBSTACK_ROLE_COUNT_	/* not a role; one past the last */
 };
 

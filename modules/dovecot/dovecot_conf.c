@@ -66,12 +66,27 @@ static void render_tls(struct mbuf *b, const struct webstack_mail *mail)
 }
 
 /* passwd-file is the only passdb: no pam or passwd driver, so system
- * accounts can never log in. */
-static void render_auth(struct mbuf *b)
+ * accounts can never log in. With the directory in a database (a module
+ * of the directory role) its sql lookups take the place of the file, and
+ * nothing is cached: another host may add or delete an account at any
+ * time, and nobody flushes this host's cache then. */
+static void render_auth(struct mbuf *b, const struct webstack_mail *mail)
 {
 	mbuf_puts(b, "disable_plaintext_auth = yes\n"
-		     "auth_mechanisms = plain login\n"
-		     "auth_cache_size = 10M\n"
+		     "auth_mechanisms = plain login\n");
+	if (mail->directory && strcmp(mail->directory, "files") != 0) {
+		mbuf_printf(b, "auth_cache_size = 0\n"
+			       "passdb {\n"
+			       "  driver = sql\n"
+			       "  args = /etc/dovecot/dovecot-%s.conf.ext\n"
+			       "}\n"
+			       "userdb {\n"
+			       "  driver = sql\n"
+			       "  args = /etc/dovecot/dovecot-%s.conf.ext\n"
+			       "}\n\n", mail->directory, mail->directory);
+		return;
+	}
+	mbuf_puts(b, "auth_cache_size = 10M\n"
 		     "auth_cache_ttl = 1 hour\n"
 		     "auth_cache_negative_ttl = 1 hour\n"
 		     "passdb {\n"
@@ -169,7 +184,7 @@ void dv_conf_render(struct mbuf *b, const struct webstack_mail *mail)
 {
 	render_header(b, mail);
 	render_tls(b, mail);
-	render_auth(b);
+	render_auth(b, mail);
 	render_mail(b, mail);
 	render_listeners(b, mail);
 	render_sockets(b, mail);

@@ -243,7 +243,21 @@ static const struct {
 	 "target COLLATE \"C\"", load_aliases},
 };
 
-int pg_dir_load(PGconn *c, struct webstack_directory_sink *sink, char **msg_r)
+int pg_dir_find_account(PGconn *c, const char *address, int *found_r, char **msg_r)
+{
+	struct pg_change ch = {.kind = PG_ADD_ACCOUNT, .name = address};
+	long rows = 0;
+	int r;
+
+	*msg_r = NULL;
+	r = run(c, &ch, "SELECT 1 FROM ws_accounts WHERE address = $1", 1,
+		(const char *[]){address}, &rows, msg_r);
+	*found_r = rows > 0;
+	return r;
+}
+
+int pg_dir_load(PGconn *c, struct webstack_directory_sink *sink, int accounts,
+		char **msg_r)
 {
 	int r;
 
@@ -251,7 +265,11 @@ int pg_dir_load(PGconn *c, struct webstack_directory_sink *sink, char **msg_r)
 	/* one snapshot for the three lists */
 	r = simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", msg_r);
 	for (size_t i = 0; r == 0 && i < sizeof(lists) / sizeof(*lists); i++) {
-		PGresult *res = PQexec(c, lists[i].sql);
+		PGresult *res;
+
+		if (!accounts && lists[i].fn == load_accounts)
+			continue;
+		res = PQexec(c, lists[i].sql);
 
 		if (PQresultStatus(res) == PGRES_TUPLES_OK)
 			r = lists[i].fn(res, sink, msg_r);

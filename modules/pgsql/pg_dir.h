@@ -39,9 +39,13 @@ struct pg_change {
  * Returns 0, or an EX_* code with *msg_r. */
 int pg_dir_apply(PGconn *c, const struct pg_change *ch, size_t n, char **msg_r);
 
-/* Reports every domain, account and alias into sink, each list sorted by
- * name (the core's order). Returns 0, or an EX_* code with *msg_r (a
- * sink's refusal included). */
-int pg_dir_load(PGconn *c, struct webstack_directory_sink *sink, char **msg_r);
+/* Reports every domain, account (unless accounts is 0) and alias into
+ * sink, each list sorted by name (the core's order). Returns 0, or an
+ * EX_* code with *msg_r (a sink's refusal included). */
+int pg_dir_load(PGconn *c, struct webstack_directory_sink *sink, int accounts,
+		char **msg_r);
+
+/* *found_r: 1 when address is an account. Returns 0 or an EX_* code. */
+int pg_dir_find_account(PGconn *c, const char *address, int *found_r, char **msg_r);
 
 #endif

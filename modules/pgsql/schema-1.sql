@@ -1,4 +1,4 @@
--- webstack's directory, schema version 1 (doc/pgsql-plan.md). Applied in
+-- webstack's directory, schema version 1 (doc/pgsql.md). Applied in
 -- one transaction under webstack's advisory lock; never edited once
 -- released: a change is a new version.
 CREATE TABLE ws_domains (

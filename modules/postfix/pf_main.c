@@ -15,13 +15,16 @@
 	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"           \
 	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 
+/* A map, or with the directory in a database the module's lookup table
+ * of the same name (/etc/postfix/pgsql/vmailbox.cf, written by it). */
 static char *map(struct pf_state *st, const char *name)
 {
 	char *s = NULL;
+	int r = st->directory[0] ?
+		asprintf(&s, "%s:" PF_DIR "/%s/%s.cf", st->directory, st->directory, name) :
+		asprintf(&s, "%s:" PF_DIR "/%s", st->map_type, name);
 
-	if (asprintf(&s, "%s:" PF_DIR "/%s", st->map_type, name) < 0)
-		return NULL;
-	return s;
+	return r < 0 ? NULL : s;
 }
 
 /* "a, b": the filters' milters in order, for smtpd and for mail that

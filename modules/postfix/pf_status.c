@@ -55,6 +55,8 @@ int pf_status(struct pf_state *st, const struct webstack_mail *m,
 		port_item(r, "submissions", 465);
 	if (m->enabled[WEBSTACK_SVC_SUBMISSION])
 		port_item(r, "submission", 587);
-	pf_maps_status(st, r);
+	/* with the directory in a database there are no maps to compile */
+	if (!m->directory || strcmp(m->directory, "files") == 0)
+		pf_maps_status(st, r);
 	return 0;
 }

@@ -187,6 +187,8 @@ static int postfix_setup(void *state, const struct webstack_mail *m,
 	const char *msg = NULL;
 	int changed = 0, running, r;
 
+	snprintf(st->directory, sizeof(st->directory), "%s",
+		 m->directory && strcmp(m->directory, "files") != 0 ? m->directory : "");
 	r = edit_both(st, m, &changed, err_r);
 	if (r < 0)
 		return r;

@@ -31,6 +31,9 @@
 struct pf_state {
 	const struct webstack_host *h;
 	const char *map_type;	/* "lmdb" or "hash" */
+	/* The directory role's module (webstack_mail.directory) while setup
+	 * runs, "" for the files: its lookup tables take the maps' place. */
+	char directory[32];
 	char err[1024];
 };
 

@@ -7,7 +7,7 @@ several hosts safe (an address is an account or an alias, once; no
 account outside a domain; names in normal form; a domain with addresses
 cannot go), two transactions adding one address at once (one succeeds),
 the lookup roles' privileges (Postfix's role never reads a hash), and the
-daemons' lookups of doc/pgsql-plan.md: Postfix's pgsql: tables (postmap
+daemons' lookups of doc/pgsql.md: Postfix's pgsql: tables (postmap
 -q) and Dovecot's sql passdb and userdb (doveadm auth test) with a hash
 webstack made."""
 import os
@@ -132,7 +132,7 @@ ok(rc != 0 and "permission denied" in err, "Dovecot's role cannot write", err)
 rc, out, _ = psql("ws_dovecot", "SELECT password FROM ws_accounts WHERE address = 'alice@example.com';")
 eq((rc, out), (0, "{ARGON2ID}$argon2id$x"), "Dovecot's role reads the hash it checks logins against")
 
-# The daemons' lookups of doc/pgsql-plan.md through Debian's postfix-pgsql
+# The daemons' lookups of doc/pgsql.md through Debian's postfix-pgsql
 # and dovecot-pgsql (the queries are the plan's until the modules render
 # them): Postfix's tables as its lookup role, Dovecot's passdb and userdb
 # as its own.

@@ -123,7 +123,7 @@ static int dump(PGconn *c, char **msg_r)
 					       .account = print_account,
 					       .alias = print_alias};
 
-	return pg_dir_load(c, &sink, msg_r);
+	return pg_dir_load(c, &sink, 1, msg_r);
 }
 
 int main(int argc, char **argv)

@@ -1,0 +1,74 @@
+"""The directory on PostgreSQL (directory = "pgsql"): `mail setup` makes
+the tables and the daemons' lookups, and the mail commands work as with
+the files: a domain, accounts and an alias added, listed (--json as the
+files backend prints it), an IMAP login and delivery through Postfix's
+pgsql: tables and Dovecot's sql passdb, a new password, deletions; the
+rows in the database say the same; no users file or map is written; an
+address another host took meanwhile is refused with exit 73."""
+import json
+import os
+
+import pglib
+import tap
+import wslib as w
+from tap import ok, eq
+
+db = pglib.Directory(os.environ["WS_BUILDDIR"])
+tap.on_failure(lambda: tap.diag(open(db.srv.log).read()[-2000:]))
+os.makedirs("/etc/webstack", exist_ok=True)
+for name, role in (("pgsql", "webstack"), ("pgsql-postfix", "ws_postfix"),
+                   ("pgsql-dovecot", "ws_dovecot")):
+    fd = os.open("/etc/webstack/%s.password" % name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(db.passwords[role] + "\n")
+w.setup(extra='directory = "pgsql"\npgsql {\n  conninfo = "%s"\n}\n' % db.conninfo)
+ok(os.stat("/etc/postfix/pgsql/vmailbox.cf").st_mode & 0o777 == 0o640,
+   "Postfix's lookup tables are 0640")
+out = open("/etc/postfix/main.cf").read()
+ok("virtual_mailbox_maps = pgsql:/etc/postfix/pgsql/vmailbox.cf" in out,
+   "main.cf looks accounts up in PostgreSQL")
+_, rows, _ = db.psql_as("webstack", "SELECT max(version) FROM ws_schema;")
+eq(rows, "1", "setup made the tables (schema version 1)")
+
+w.expect(0, "mail", "add", "domain", "example.com")
+w.expect(0, "mail", "add", "account", "alice@example.com", "alice-secret-1", "--wait")
+w.expect(0, "mail", "add", "account", "bob@example.com", "bob-secret-12", "--wait")
+w.expect(0, "mail", "add", "alias", "team@example.com", "alice@example.com", "bob@example.com")
+_, rows, _ = db.psql_as("webstack", "SELECT address FROM ws_accounts ORDER BY address;")
+eq(rows.split(), ["alice@example.com", "bob@example.com"], "the accounts are rows")
+_, rows, _ = db.psql_as("webstack", "SELECT target FROM ws_alias_targets "
+                        "WHERE address = 'team@example.com' ORDER BY target;")
+eq(rows.split(), ["alice@example.com", "bob@example.com"], "the alias's targets are rows")
+ok(not os.path.exists("/etc/dovecot/users") or "alice" not in open("/etc/dovecot/users").read(),
+   "no users file holds the accounts")
+r = w.expect(0, "mail", "list", "accounts", "--json")
+listed = json.loads(r.out)
+eq([a["address"] for a in listed], ["alice@example.com", "bob@example.com"],
+   "list accounts --json lists them")
+eq(listed[0]["maildir"], "/var/mail/vhosts/example.com/alice", "with their Maildirs")
+
+ok(w.imap_login_ok("alice@example.com", "alice-secret-1"), "alice logs in over IMAP")
+ok(not w.imap_login_ok("alice@example.com", "wrong-password"), "not with a wrong password")
+token = w.send("someone@example.org", "team@example.com")
+ok(w.wait_delivery("alice@example.com", token)[0], "mail to the alias reaches alice")
+ok(w.wait_delivery("bob@example.com", token)[0], "and bob")
+
+r = w.expect(0, "mail", "status")
+ok("schema version" in r.out and "accounts" in r.out, "mail status reports the database", r.out)
+w.expect(0, "mail", "passwd", "bob@example.com", "bob-new-secret")
+ok(w.imap_login_ok("bob@example.com", "bob-new-secret"), "bob's new password works at once")
+
+# Another host added carol meanwhile: this one's add is refused.
+db.psql_as("webstack", "INSERT INTO ws_addresses VALUES ('carol@example.com', 'example.com', 'a');"
+           "INSERT INTO ws_accounts (address, local, domain, password) VALUES "
+           "('carol@example.com', 'carol', 'example.com', '{X}y');")
+r = w.expect(73, "mail", "add", "account", "carol@example.com", "carol-secret-1")
+ok("carol@example.com" in r.err, "another host's account: refused, named", r.err)
+
+w.expect(0, "mail", "del", "alias", "team@example.com")
+w.expect(0, "mail", "del", "account", "bob@example.com")
+_, rows, _ = db.psql_as("webstack", "SELECT address FROM ws_addresses ORDER BY address;")
+eq(rows.split(), ["alice@example.com", "carol@example.com"], "deleted rows are gone")
+ok(not w.imap_login_ok("bob@example.com", "bob-new-secret"), "bob no longer logs in")
+tap.done()
