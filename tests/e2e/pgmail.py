@@ -4,7 +4,8 @@ the files: a domain, accounts and an alias added, listed (--json as the
 files backend prints it), an IMAP login and delivery through Postfix's
 pgsql: tables and Dovecot's sql passdb, a new password, deletions; the
 rows in the database say the same; no users file or map is written; an
-address another host took meanwhile is refused with exit 73."""
+address another host took meanwhile is refused with exit 73; mail import
+and mail check; a domain deleted with --force takes its rows along."""
 import json
 import os
 
@@ -66,9 +67,30 @@ db.psql_as("webstack", "INSERT INTO ws_addresses VALUES ('carol@example.com', 'e
 r = w.expect(73, "mail", "add", "account", "carol@example.com", "carol-secret-1")
 ok("carol@example.com" in r.err, "another host's account: refused, named", r.err)
 
+# import and check: many accounts in one transaction, and the Maildirs of
+# what the database holds.
+w.expect(0, "mail", "import", "-",
+         input="".join("i%d@example.com pw-%d-secret\n" % (i, i) for i in range(20)))
+_, rows, _ = db.psql_as("webstack", "SELECT count(*) FROM ws_accounts WHERE address LIKE 'i%';")
+eq(rows, "20", "mail import adds its 20 accounts as rows")
+ok(w.imap_login_ok("i7@example.com", "pw-7-secret"), "an imported account logs in")
+w.expect(73, "mail", "import", "-", input="i7@example.com pw-7-secret\n",
+         desc="an import of an existing account")
+# carol, added by another host, has no Maildir here: check says so and
+# --repair makes it (Dovecot would make it at her first delivery too).
+r = w.expect(1, "mail", "check", desc="mail check on a host that did not add carol")
+ok("/var/mail/vhosts/example.com/carol: new directory" in r.out, "names her missing Maildir",
+   r.out)
+w.expect(0, "mail", "check", "--repair")
+w.expect(0, "mail", "check", desc="mail check after the repair")
+
 w.expect(0, "mail", "del", "alias", "team@example.com")
 w.expect(0, "mail", "del", "account", "bob@example.com")
-_, rows, _ = db.psql_as("webstack", "SELECT address FROM ws_addresses ORDER BY address;")
+_, rows, _ = db.psql_as("webstack", "SELECT address FROM ws_addresses "
+                        "WHERE address NOT LIKE 'i%' ORDER BY address;")
 eq(rows.split(), ["alice@example.com", "carol@example.com"], "deleted rows are gone")
 ok(not w.imap_login_ok("bob@example.com", "bob-new-secret"), "bob no longer logs in")
+w.expect(0, "mail", "del", "domain", "example.com", "--force")
+_, rows, _ = db.psql_as("webstack", "SELECT count(*) FROM ws_addresses;")
+eq(rows, "0", "del domain --force leaves no address row")
 tap.done()
