@@ -8,15 +8,35 @@
 
 void dir_changes_add(struct dir_changes *c, const struct webstack_change *ch)
 {
+	struct webstack_change *to;
+
 	if (c->n == c->cap) {
 		c->cap = c->cap ? 2 * c->cap : 16;
 		c->v = xrealloc(c->v, c->cap * sizeof(*c->v));
 	}
-	c->v[c->n++] = *ch;
+	to = &c->v[c->n++];
+	*to = *ch;
+	/* copies: a view's arrays go with the next dir_view() */
+	if (ch->account) {
+		struct webstack_account *a = xmalloc(sizeof(*a));
+
+		*a = *ch->account;
+		to->account = a;
+	}
+	if (ch->alias) {
+		struct webstack_alias *al = xmalloc(sizeof(*al));
+
+		*al = *ch->alias;
+		to->alias = al;
+	}
 }
 
 void dir_changes_free(struct dir_changes *c)
 {
+	for (size_t i = 0; i < c->n; i++) {
+		free((void *)c->v[i].account);
+		free((void *)c->v[i].alias);
+	}
 	free(c->v);
 	memset(c, 0, sizeof(*c));
 }

@@ -7,8 +7,9 @@
  * takes: new domains; aliases and accounts that went; new accounts and
  * new hashes; new aliases and new targets; domains that went.
  *
- * Ownership: the changes point into the two views, which must outlive
- * them; struct dir_changes owns only its array. */
+ * Ownership: struct dir_changes owns its array and a copy of each change's
+ * account and alias; their strings are the two directories', which must
+ * outlive the changes (a view may go: dir_view() again frees it). */
 #ifndef WS_DIRDIFF_H
 #define WS_DIRDIFF_H
 

@@ -88,6 +88,13 @@ static void test_every_kind_in_order(void **state)
 			    "set-alias fresh@new.org n@new.org\n"
 			    "del-domain gone.org\n");
 	free(text);
+	/* the views again (the old arrays freed): the changes still hold */
+	dir_view(&old, &vo);
+	dir_view(&now, &vn);
+	text = render(&c);
+	assert_non_null(strstr(text, "set-alias al@a.org x@a.org,y@a.org\n"));
+	assert_non_null(strstr(text, "set-hash y@a.org {X}9\n"));
+	free(text);
 	dir_changes_free(&c);
 	dir_diff(&vn, &vn, &c);	/* nothing changed */
 	assert_int_equal(c.n, 0);
