@@ -843,8 +843,6 @@ static void add_once(struct strv *v, struct name_index *ix, const char *path)
 	name_index_added(ix, v->v, sizeof(char *), v->n);
 }
 
-/* Logical parents of every changed item that do not exist yet, and the
- * ITEM_DIR targets themselves, outermost first. */
 /* Plans the directories missing on the way to each changed target: a
  * walk to it stops at the first missing component (the walk then holds
  * those that exist), and that one and those after it are planned. A
@@ -1181,8 +1179,10 @@ static int commit(struct txn *t, struct err *e)
 
 	if (changed < 0)
 		return err_prefix(e, "nothing was changed");
-	if (changed == 0)
+	if (changed == 0) {
+		fs_walk_forget(&t->walk);	/* the actions may change directories */
 		return t->n_actions ? txn_run_actions(t, e) : 0;
+	}
 	for (size_t i = 0; i < t->n_items; i++) {
 		struct item *it = &t->items[i];
 
@@ -1209,6 +1209,7 @@ static int commit(struct txn *t, struct err *e)
 	txn_drop_backups(t);
 	if (journal_write(t, NULL, e) < 0)
 		return -1;
+	fs_walk_forget(&t->walk);	/* the actions may change directories */
 	return txn_run_actions(t, e);
 
 rollback_applying:
