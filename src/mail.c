@@ -332,8 +332,8 @@ int mail_publish(struct mail_session *s, int removing)
 
 	if (s->directory) {
 		/* the daemons look the directory up: no maps, no users file */
-		mail_dirrole_diff(s);
 		dir_view(&s->dir, &view);
+		mail_dirrole_diff(s, &view);
 		return publish_filters(s, &view);
 	}
 	dir_view(&s->dir, &view);

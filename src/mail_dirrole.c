@@ -73,15 +73,14 @@ void mail_dirrole_add_account(struct mail_session *s, const char *address,
 	dir_changes_add(&s->changes, &ch);
 }
 
-void mail_dirrole_diff(struct mail_session *s)
+void mail_dirrole_diff(struct mail_session *s, const struct webstack_directory *now)
 {
-	struct webstack_directory old, now;
+	struct webstack_directory old;
 
 	if (s->changes.n)
 		return;		/* an appended account: its change is made */
 	dir_view(&s->loaded, &old);
-	dir_view(&s->dir, &now);
-	dir_diff(&old, &now, &s->changes);
+	dir_diff(&old, now, &s->changes);
 }
 
 static const char *const change_name[] = {

@@ -28,8 +28,9 @@ int mail_dirrole_find_account(struct mail_session *s, const char *address,
 /* The one change of an appended account. */
 void mail_dirrole_add_account(struct mail_session *s, const char *address,
 			      size_t local_len, const char *hash);
-/* The changes from what was loaded to s->dir (unless an add was recorded). */
-void mail_dirrole_diff(struct mail_session *s);
+/* The changes from what was loaded to now, the view of s->dir (unless an
+ * add was recorded). */
+void mail_dirrole_diff(struct mail_session *s, const struct webstack_directory *now);
 /* Applies the changes, or prints them with --dry-run. */
 int mail_dirrole_apply(struct mail_session *s);
 void mail_dirrole_free(struct mail_session *s);

@@ -4,7 +4,7 @@
  * since it holds the lookup role's password.
  *
  * The queries are constants; Postfix quotes the key it puts for %s, and
- * Dovecot the user name for %u, themselves.
+ * Dovecot the user name for %Lu, themselves.
  *
  * Ownership: every pointer is borrowed for the call; text is rendered into
  * the caller's mbuf. */
