@@ -13,6 +13,7 @@
 #include <webstack/role-mta.h>
 
 #include "commands.h"
+#include "confedit.h"
 #include "log.h"
 #include "mail.h"
 #include "maildkim.h"
@@ -62,58 +63,9 @@ static int make_vmail_user(struct mail_session *s)
 /* --hostname is kept in webstack.conf, so later commands use it too. */
 static int keep_hostname(struct mail_session *s)
 {
-	struct ctx *c = s->c;
-	size_t rootlen = strlen(c->root);
-	const char *logical = c->config_path;
-	struct buf text = {0}, out = {0};
-	const char *p, *line = NULL;
-	int r;
-
-	struct stat st = {.st_mode = 0644};
-
-	if (strcmp(cfg_getstr(c->conf.core, "hostname"), s->hostname) == 0)
+	if (strcmp(cfg_getstr(s->c->conf.core, "hostname"), s->hostname) == 0)
 		return 0;
-	if (rootlen && strncmp(logical, c->root, rootlen) == 0)
-		logical += rootlen;
-	else if (rootlen)
-		logical = "";
-	if (logical[0] != '/') {
-		log_msg(WEBSTACK_LOG_WARNING, "%s is not an absolute path under the "
-			"root: --hostname is used but not kept there", c->config_path);
-		return 0;
-	}
-	if (stat(c->config_path, &st) < 0 && errno != ENOENT)
-		return err_set(&c->err, EX_IOERR, "%s: %s", c->config_path,
-			       strerror(errno));
-	r = txn_read(c->txn, logical, &text, &c->err);
-	if (r < 0)
-		return -1;
-	/* the first line that sets hostname at the start of a line */
-	for (p = text.data ? text.data : ""; *p; p += strcspn(p, "\n"), p += *p == '\n') {
-		const char *q = p + strspn(p, " \t");
-
-		if (strncmp(q, "hostname", 8) == 0 && strchr(" \t=", q[8])) {
-			line = p;
-			break;
-		}
-	}
-	if (line) {
-		buf_add(&out, text.data, (size_t)(line - text.data));
-		buf_printf(&out, "hostname = \"%s\"", s->hostname);
-		buf_puts(&out, line + strcspn(line, "\n"));
-	} else {
-		buf_add(&out, text.data ? text.data : "", text.len);
-		if (out.len && out.data[out.len - 1] != '\n')
-			buf_puts(&out, "\n");
-		buf_printf(&out, "hostname = \"%s\"\n", s->hostname);
-	}
-	/* the file keeps its mode and owner: it may be private */
-	r = txn_stage_file(c->txn, &(struct webstack_file){.path = logical,
-			   .data = out.data, .len = out.len, .mode = st.st_mode & 07777,
-			   .uid = st.st_uid, .gid = st.st_gid}, &c->err);
-	buf_free(&text);
-	buf_free(&out);
-	return r;
+	return conf_stage_option(s->c, "hostname", s->hostname);
 }
 
 /* A self-signed certificate when webstack.conf names none and none was
@@ -179,6 +131,14 @@ static int role_setups(struct mail_session *s)
 	return mail_filter_disables(s);
 }
 
+int mail_setup_steps(struct mail_session *s)
+{
+	if (ensure_tls(s) < 0 || mail_stage_store(s) < 0 || maildkim_fix_modes(s) < 0 ||
+	    role_setups(s) < 0 || mail_publish(s, 0) < 0)
+		return -1;
+	return mail_commit(s);
+}
+
 int cmd_mail_setup(struct ctx *c, int argc, char **argv)
 {
 	struct mail_session s;
@@ -192,17 +152,7 @@ int cmd_mail_setup(struct ctx *c, int argc, char **argv)
 	if (r == 0)
 		r = keep_hostname(&s);
 	if (r == 0)
-		r = ensure_tls(&s);
-	if (r == 0)
-		r = mail_stage_store(&s);
-	if (r == 0)
-		r = maildkim_fix_modes(&s);
-	if (r == 0)
-		r = role_setups(&s);
-	if (r == 0)
-		r = mail_publish(&s, 0);
-	if (r == 0)
-		r = mail_commit(&s);
+		r = mail_setup_steps(&s);
 	if (r == 0 && !c->opt[OPT_DRY_RUN])
 		log_msg(WEBSTACK_LOG_NOTICE, "mail server %s is set up: %zu domain(s), "
 			"%zu account(s)", s.hostname, s.dir.domains.n, s.dir.n_accounts);

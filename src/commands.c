@@ -37,11 +37,14 @@ const struct cli_option options[] = {
 	{OPT_TSIG_KEY, "tsig-key", 0, "FILE",
 	 "the TSIG key that may update the zone: ALG:NAME:SECRET (keymgr -t), "
 	 "a Knot key: section or a BIND key statement; mode 0600"},
+	{OPT_TO, "to", 0, "BACKEND",
+	 "where the directory goes: files, or a directory module (pgsql)"},
 	{OPT_COUNT_, NULL, 0, NULL, NULL},
 };
 
 static const enum opt_id pw_opts[] = {OPT_SCHEME, OPT_COUNT_};
 static const enum opt_id setup_opts[] = {OPT_HOSTNAME, OPT_COUNT_};
+static const enum opt_id migrate_opts[] = {OPT_TO, OPT_COUNT_};
 static const enum opt_id force_opts[] = {OPT_FORCE, OPT_COUNT_};
 static const enum opt_id purge_opts[] = {OPT_PURGE, OPT_COUNT_};
 static const enum opt_id repair_opts[] = {OPT_REPAIR, OPT_COUNT_};
@@ -97,6 +100,19 @@ const struct cli_command commands[] = {
 	 "the mail root and every Maildir, and starts or reloads the daemons. "
 	 "Running it again changes nothing when nothing changed.",
 	 cmd_mail_setup},
+	{"mail migrate", "--to BACKEND", 0, 0, CHANGE | CMD_JSON, migrate_opts,
+	 "Move the domains, accounts and aliases to another backend",
+	 "Moves the directory from the backend webstack.conf's `directory` names "
+	 "to BACKEND: files (Postfix's maps and Dovecot's users file) or a "
+	 "directory module whose section is in webstack.conf (pgsql). A module "
+	 "must hold nothing yet, or the same (a migration that stopped, run "
+	 "again). Sets `directory` in webstack.conf and does what `mail setup` "
+	 "does, in one transaction; then loads the new backend again, compares "
+	 "the counts and every entry (hashes byte for byte), and asks the IMAP "
+	 "server's password database for every account as a login would. The "
+	 "old backend is kept as it was. Exits 73 when the module holds other entries, 69 when a check "
+	 "fails.",
+	 cmd_mail_migrate},
 	{"mail status", NULL, 0, 0, CMD_JSON, NULL,
 	 "Check that the mail server works",
 	 "Shows whether each daemon runs, each port listens, the daemons' own "

@@ -12,6 +12,7 @@ int cmd_validate_address(struct ctx *c, int argc, char **argv);
 int cmd_pw(struct ctx *c, int argc, char **argv);
 
 int cmd_mail_setup(struct ctx *c, int argc, char **argv);
+int cmd_mail_migrate(struct ctx *c, int argc, char **argv);
 int cmd_mail_status(struct ctx *c, int argc, char **argv);
 int cmd_mail_check(struct ctx *c, int argc, char **argv);
 int cmd_mail_add_domain(struct ctx *c, int argc, char **argv);

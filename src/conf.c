@@ -282,8 +282,8 @@ static char *section_name(char *stmt, char *brace, char *title, char *title_end)
 }
 
 /* Blanks every top-level "name [title] { ... }" whose name is not a core
- * section. Runs after strip_comments(). */
-static void strip_module_sections(char *s)
+ * section, and adds each such name to names. Runs after strip_comments(). */
+static void strip_module_sections(char *s, struct strv *names)
 {
 	char *stmt = s;	/* where the current top-level statement began */
 	char *title = NULL, *title_end = NULL;	/* the last string */
@@ -305,6 +305,9 @@ static void strip_module_sections(char *s)
 			if (!(len == 7 && strncmp(name, "service", 7) == 0)) {
 				char *q = p + 1;
 				int d = 1;
+
+				if (len)
+					strv_take(names, xasprintf("%.*s", (int)len, name));
 
 				for (; *q && d; q++) {
 					if (*q == '"' || *q == '\'')
@@ -446,7 +449,7 @@ int config_load(struct config *c, const char *path, int must_exist,
 		goto fail;
 	}
 	core_text = xstrdup(c->text ? c->text : "");
-	strip_module_sections(core_text);
+	strip_module_sections(core_text, &c->sections);
 	r = parse_pass(c->core, c->path, core_text, e);
 	free(core_text);
 	if (r < 0)
@@ -505,6 +508,12 @@ int config_load_modules(struct config *c, struct loader *ld, struct err *e)
 		if (loader_load(ld, name, WEBSTACK_ROLE_NONE, NULL, e) < 0)
 			return module_option_error(c, "modules", e);
 	}
+	/* A directory module's section may stay while `directory` names
+	 * another backend: `mail migrate` goes both ways. Its module is loaded
+	 * idle, so the section is checked and the module is at hand. */
+	for (size_t i = 0; i < c->sections.n; i++)
+		if (!loader_find(ld, c->sections.v[i]))
+			loader_load_idle(ld, c->sections.v[i], WEBSTACK_ROLE_DIRECTORY);
 	return 0;
 }
 
@@ -592,6 +601,7 @@ void config_free(struct config *c)
 	if (c->core)
 		cfg_free(c->core);
 	free(c->full_opts);
+	strv_free(&c->sections);
 	free(c->text);
 	free(c->path);
 	memset(c, 0, sizeof(*c));

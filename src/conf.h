@@ -21,6 +21,7 @@
 #include "err.h"
 #include "loader.h"
 #include "password.h"
+#include "strv.h"
 
 /* directory = "files" (the default): no module fills the directory role;
  * the mta and imap modules' own files are the directory. */
@@ -41,6 +42,7 @@ struct config {
 	size_t password_min_length;
 	struct password_params password;
 	unsigned char service_enabled[WEBSTACK_SVC_COUNT_];
+	struct strv sections;	/* names of the top-level module sections */
 };
 
 /* Service names as used in `service "NAME" { enabled = false }`. */

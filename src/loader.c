@@ -304,6 +304,22 @@ int loader_load(struct loader *ld, const char *name, enum webstack_role role,
 	return load(ld, name, role, 0, mod_r, e);
 }
 
+int loader_load_idle(struct loader *ld, const char *name, enum webstack_role role)
+{
+	struct module *m = xmalloc(sizeof(*m));
+	struct err e = {0};
+
+	if (loader_open(ld, name, m, &e) < 0 || m->desc->role != role) {
+		module_close(m);
+		free(m);
+		return 0;
+	}
+	m->retired = 1;
+	ld->mods = xrealloc(ld->mods, (ld->n_mods + 1) * sizeof(*ld->mods));
+	ld->mods[ld->n_mods++] = m;
+	return 1;
+}
+
 int loader_load_retired(struct loader *ld, const char *name,
 			enum webstack_role role, struct module **mod_r,
 			struct err *e)

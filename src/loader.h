@@ -37,7 +37,8 @@ struct module {
 	lt_dlhandle handle;
 	void *state;				/* from init(), until fini() */
 	int initialized;
-	int retired;	/* loaded to undo what it did, not to fill its role */
+	int retired;	/* loaded to undo what it did, or idle (loader_load_idle()),
+			   not to fill its role */
 };
 
 struct loader {
@@ -57,6 +58,11 @@ int loader_init(struct loader *ld, const char *const *dirs, struct err *e);
  * NULL) points to the module, owned by the loader. Failures: EX_CONFIG. */
 int loader_load(struct loader *ld, const char *name, enum webstack_role role,
 		struct module **mod_r, struct err *e);
+
+/* Loads module name idle, like a retired one, when it exists and fills
+ * role; returns 1 then, else 0 (the caller's later checks report a name
+ * that is no such module). */
+int loader_load_idle(struct loader *ld, const char *name, enum webstack_role role);
 
 /* Loads a module that filled role before the config named another one
  * (say, the firewall backend that opened the ports), so the core can undo

@@ -226,14 +226,14 @@ static int fill_settings(struct mail_session *s, enum mail_mode mode,
 
 /* ---- the directory ------------------------------------------------------ */
 
-/* The whole directory, or with accounts 0 the domains and aliases only. */
-static int load_directory(struct mail_session *s, int accounts)
+/* From the directory module, or the mta and imap modules' files, into d. */
+static int load_from_backend(struct mail_session *s, struct directory *d, int accounts)
 {
 	struct dir_sink sink;
 	const char *msg = NULL;
 	int r;
 
-	dir_sink_init(&sink, &s->dir);
+	dir_sink_init(&sink, d);
 	sink.schemes_only = s->read_only;
 	if (s->directory) {
 		if (mail_dirrole_load(s, &sink.sink, accounts) < 0)
@@ -247,9 +247,17 @@ static int load_directory(struct mail_session *s, int accounts)
 		if (ctx_op_result(s->c, s->imap, "load", r, msg) < 0)
 			return -1;
 	}
-	if (dir_check_accounts(&s->dir, &s->c->err) < 0)
+	if (dir_check_accounts(d, &s->c->err) < 0)
 		return err_prefix(&s->c->err, "module %s: load",
 				  (s->directory ? s->directory : s->imap)->name);
+	return 0;
+}
+
+/* The whole directory, or with accounts 0 the domains and aliases only. */
+static int load_directory(struct mail_session *s, int accounts)
+{
+	if (load_from_backend(s, &s->dir, accounts) < 0)
+		return -1;
 	if (accounts && maildkim_load(s) < 0)
 		return -1;
 	for (size_t i = 0; i < s->dir.domains.n; i++)
@@ -297,6 +305,25 @@ int mail_open(struct mail_session *s, struct ctx *c, enum mail_mode mode,
 int mail_open_without_accounts(struct mail_session *s, struct ctx *c)
 {
 	return open_session(s, c, MAIL_CHANGE, NULL) < 0 ? -1 : load_directory(s, 0);
+}
+
+int mail_load_into(struct mail_session *s, struct directory *out)
+{
+	return load_from_backend(s, out, 1);
+}
+
+int mail_switch_directory(struct mail_session *s, struct module *to,
+			  struct directory *held)
+{
+	s->directory = to;
+	s->mail.directory = to ? to->name : CONF_DIRECTORY_FILES;
+	if (to && mail_dirrole_setup(s) < 0)
+		return -1;
+	if (mail_load_into(s, held) < 0)
+		return -1;
+	if (to)
+		mail_dirrole_held(s, held);
+	return 0;
 }
 
 int mail_reload(struct mail_session *s)

@@ -66,6 +66,7 @@ struct mail_session {
 	int vmail_missing;		/* MAIL_SETUP: setup creates it */
 	int read_only;			/* MAIL_READ: hashes loaded as schemes */
 	/* With a directory module (mail_dirrole.h). */
+	int setup_skipped;		/* --dry-run: the module's setup() */
 	struct directory loaded;	/* as loaded, for the diff */
 	struct dir_changes changes;	/* what apply() gets */
 	struct webstack_account added;	/* an appended account ... */
@@ -81,6 +82,22 @@ int mail_open_without_accounts(struct mail_session *s, struct ctx *c);
 /* Loads the whole directory again, accounts included, in place of what
  * s->dir holds. */
 int mail_reload(struct mail_session *s);
+
+/* Loads the whole directory from the backend into out (the caller's),
+ * leaving s->dir alone. */
+int mail_load_into(struct mail_session *s, struct directory *out);
+
+/* `mail migrate`: from now on the directory lives in module to (NULL: the
+ * mta and imap modules' files). Sets its tables up (a module's) and loads
+ * what it holds into held, the caller's; s->dir stays as loaded from the
+ * old backend, and publish and commit write it to the new one. */
+int mail_switch_directory(struct mail_session *s, struct module *to,
+			  struct directory *held);
+
+/* What `mail setup` does after mail_open(), the vmail user and the host
+ * name (cmd_mail_setup.c): the TLS files, the store, the DKIM keys' modes,
+ * the roles' setup(), publish and commit. `mail migrate` runs it too. */
+int mail_setup_steps(struct mail_session *s);
 
 /* Hands the directory to both roles' publish() in the order above, and
  * then to every filter's. */

@@ -22,6 +22,7 @@ int mail_dirrole_setup(struct mail_session *s)
 	if (s->c->opt[OPT_DRY_RUN]) {
 		printf("# would create or migrate the directory's tables and the "
 		       "daemons' lookups (module %s)\n", s->directory->name);
+		s->setup_skipped = 1;
 		return 0;
 	}
 	r = ops(s)->setup(s->directory->state, &s->mail, &msg);
@@ -32,7 +33,8 @@ int mail_dirrole_load(struct mail_session *s, struct webstack_directory_sink *si
 		      int accounts)
 {
 	unsigned flags = (s->read_only ? WEBSTACK_DIR_SCHEMES : 0) |
-			 (accounts ? 0 : WEBSTACK_DIR_NO_ACCOUNTS);
+			 (accounts ? 0 : WEBSTACK_DIR_NO_ACCOUNTS) |
+			 (s->setup_skipped ? WEBSTACK_DIR_NOT_SET_UP : 0);
 	const char *msg = NULL;
 	int r = ops(s)->load(s->directory->state, &s->mail, sink, flags, &msg);
 
@@ -43,6 +45,12 @@ void mail_dirrole_keep(struct mail_session *s)
 {
 	dir_free(&s->loaded);
 	dir_copy(&s->dir, &s->loaded);
+}
+
+void mail_dirrole_held(struct mail_session *s, struct directory *held)
+{
+	dir_free(&s->loaded);
+	dir_copy(held, &s->loaded);
 }
 
 int mail_dirrole_find_account(struct mail_session *s, const char *address,

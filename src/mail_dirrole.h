@@ -23,6 +23,9 @@ int mail_dirrole_load(struct mail_session *s, struct webstack_directory_sink *si
 		      int accounts);
 /* After the load: keeps what was loaded, for mail_dirrole_diff(). */
 void mail_dirrole_keep(struct mail_session *s);
+/* `mail migrate`: what the module held before (a copy of held) is where
+ * mail_dirrole_diff() starts. */
+void mail_dirrole_held(struct mail_session *s, struct directory *held);
 int mail_dirrole_find_account(struct mail_session *s, const char *address,
 			      int *found_r);
 /* The one change of an appended account. */

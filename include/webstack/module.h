@@ -66,7 +66,9 @@
  *	2026-11-27  1.1  The directory role (webstack/role-directory.h):
  *	                 the directory in a database instead of the mta and
  *	                 imap modules' files; struct webstack_mail gains
- *	                 directory, the module that fills the role.
+ *	                 directory, the module that fills the role; the
+ *	                 imap role gains the optional check_logins() that
+ *	                 `mail migrate` asks after the move.
  *
  * SEE ALSO
  *	webstack/host.h, webstack/role-*.h, webstack-module(3)

@@ -41,6 +41,9 @@
 /* load() flags */
 #define WEBSTACK_DIR_SCHEMES 0x1u	/* a hash's {SCHEME} is enough */
 #define WEBSTACK_DIR_NO_ACCOUNTS 0x2u	/* domains and aliases only */
+/* setup() was skipped (--dry-run): a database without the tables yet
+ * loads as an empty directory instead of failing */
+#define WEBSTACK_DIR_NOT_SET_UP 0x4u
 
 enum webstack_change_kind {
 	WEBSTACK_ADD_DOMAIN,

@@ -23,11 +23,20 @@
  *	daemon needs; it returns 1 when it cannot do that here (the core then
  *	drops what was staged, loads the whole directory and calls publish()).
  *
- *	Ownership: mail, dir, sink, account and r are borrowed for the call.
+ *	check_logins() (optional, ABI 1.1) runs after a commit: it asks the
+ *	running server's password database for each of the n accounts as a
+ *	login would, and sets *bad_r to how many it does not find, each
+ *	reported into r (ok 0). `mail migrate` checks this way that every
+ *	account can log in on the new backend, without knowing a password
+ *	(that the hashes are the same it checks in the directory). The core
+ *	calls it only when role_ops_size covers it.
+ *
+ *	Ownership: mail, dir, sink, account(s) and r are borrowed for the call.
  *
  * CHANGELOG
  *	2026-11-26  ABI 1.0  setup, load, publish, status (before any release).
  *	2026-11-26  ABI 1.0  find_account, add_account (still unreleased).
+ *	2026-11-27  ABI 1.1  check_logins.
  */
 #ifndef WEBSTACK_ROLE_IMAP_H
 #define WEBSTACK_ROLE_IMAP_H
@@ -48,6 +57,10 @@ struct webstack_imap_ops {
 	int (*add_account)(void *state, const struct webstack_mail *mail,
 			   const struct webstack_account *account,
 			   const char **err_r);
+	int (*check_logins)(void *state, const struct webstack_mail *mail,
+			    const struct webstack_account *accounts, size_t n,
+			    struct webstack_report *r, size_t *bad_r,
+			    const char **err_r);
 };
 
 #endif

@@ -511,6 +511,56 @@ static void dovecot_fini(void *state)
 	free(state);
 }
 
+/* At most this many accounts that fail the login check are named. */
+#define DV_CHECK_NAMED 20
+
+struct check_report {
+	const struct webstack_account *accounts;
+	struct webstack_report *r;
+	size_t named;
+};
+
+static void report_bad(void *arg, size_t i, const char *why)
+{
+	struct check_report *c = arg;
+	char line[512];
+
+	if (c->named++ >= DV_CHECK_NAMED)
+		return;
+	snprintf(line, sizeof(line), "%s: %s", c->accounts[i].address, why);
+	c->r->item(c->r, "login", line, 0);
+}
+
+static int dovecot_check_logins(void *state, const struct webstack_mail *mail,
+				const struct webstack_account *accounts, size_t n,
+				struct webstack_report *r, size_t *bad_r,
+				const char **err_r)
+{
+	struct dovecot *d = state;
+	struct check_report c = {.accounts = accounts, .r = r};
+	const char **users = malloc((n + 1) * sizeof(*users));
+	char *socket_path = d->h->path(d->h, DV_AUTH_MASTER), msg[512];
+	int ret = -1;
+
+	(void)mail;
+	if (users && socket_path) {
+		for (size_t i = 0; i < n; i++)
+			users[i] = accounts[i].address;
+		ret = dv_check_logins(socket_path, users, n, report_bad, &c, bad_r, msg,
+				      sizeof(msg));
+	} else {
+		snprintf(msg, sizeof(msg), "out of memory");
+	}
+	if (ret == 0 && *bad_r > DV_CHECK_NAMED) {
+		snprintf(msg, sizeof(msg), "and %zu more", *bad_r - DV_CHECK_NAMED);
+		r->item(r, "login", msg, 0);
+	}
+	free(users);
+	free(socket_path);
+	return ret < 0 ? ws_fail(&d->msg, err_r, -ECONNREFUSED, "Dovecot's auth "
+				 "process does not answer (%s): its log says why", msg) : 0;
+}
+
 static const struct webstack_imap_ops ops = {
 	.setup = dovecot_setup,
 	.load = dovecot_load,
@@ -518,6 +568,7 @@ static const struct webstack_imap_ops ops = {
 	.status = dovecot_status,
 	.find_account = dovecot_find_account,
 	.add_account = dovecot_add_account,
+	.check_logins = dovecot_check_logins,
 };
 
 WEBSTACK_MODULE_DEFINE(dovecot, .version = PACKAGE_VERSION,

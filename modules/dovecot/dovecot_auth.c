@@ -290,3 +290,94 @@ void dv_sync_free(void *arg)
 	free(s->socket_path);
 	free(s);
 }
+
+/* ---- the login check ---------------------------------------------------- */
+
+/* One user: NULL when the passdb finds it, else why not. */
+static const char *check_one(struct dv_sync *s, const char *user, int *failed_r)
+{
+	char *args[] = {(char *)user, "service=webstack"}, reply[16] = "";
+
+	*failed_r = command(s, "PASS", args, 2, reply) < 0;
+	if (*failed_r && strcmp(reply, "FAIL") == 0) {
+		*failed_r = 0;	/* an answer: the connection is fine */
+		return "Dovecot's passdb fails it (its log says why)";
+	}
+	if (*failed_r)
+		return s->msg;
+	if (strcmp(reply, "NOTFOUND") == 0)
+		return "Dovecot's passdb does not find it";
+	return strcmp(reply, "PASS") == 0 ? NULL : "an unexpected answer";
+}
+
+int dv_check_logins(const char *socket_path, const char *const *users, size_t n,
+		    void (*bad)(void *arg, size_t i, const char *why), void *arg,
+		    size_t *bad_r, char *msg, size_t msg_size)
+{
+	struct dv_sync *s = dv_sync_new(socket_path, NULL, 0, NULL, 0);
+	size_t *pending = malloc((n + 1) * sizeof(*pending)), n_pending = n;
+	const char **why = calloc(n + 1, sizeof(*why));
+	long long settle_by = -1;
+	int r = 0;
+
+	*bad_r = 0;
+	if (!s || !pending || !why) {
+		snprintf(msg, msg_size, "out of memory");
+		r = -1;
+	}
+	for (size_t i = 0; r == 0 && i < n; i++)
+		pending[i] = i;
+	/* A reload may still be settling: what fails is asked again, on a new
+	 * connection after an error, until DV_SYNC_TIMEOUT_MS after the first
+	 * round. */
+	while (r == 0 && n_pending) {
+		size_t kept = 0, i = 0;
+
+		if (s->fd < 0 && (r = dv_connect(s)) != 0) {
+			if (r > 0)
+				sync_fail(s, "Dovecot does not answer on %s", socket_path);
+			if (s->fd >= 0)
+				close(s->fd);
+			s->fd = -1;
+			if (settle_by >= 0 && now_ms(CLOCK_MONOTONIC) >= settle_by)
+				break;
+			r = 0;
+			settle_by = settle_by < 0 ? now_ms(CLOCK_MONOTONIC) +
+				    DV_SYNC_TIMEOUT_MS : settle_by;
+			sleep_ms(PROBE_INTERVAL_MS * 10);
+			continue;
+		}
+		for (; i < n_pending; i++) {
+			int failed;
+			size_t k = pending[i];
+
+			why[k] = check_one(s, users[k], &failed);
+			if (why[k])
+				pending[kept++] = k;
+			if (failed) {
+				close(s->fd);
+				s->fd = -1;
+				break;
+			}
+		}
+		for (i += i < n_pending; i < n_pending; i++)
+			pending[kept++] = pending[i];
+		n_pending = kept;
+		if (settle_by < 0)
+			settle_by = now_ms(CLOCK_MONOTONIC) + DV_SYNC_TIMEOUT_MS;
+		if (!n_pending || now_ms(CLOCK_MONOTONIC) >= settle_by)
+			break;
+		sleep_ms(PROBE_INTERVAL_MS * 10);
+	}
+	if (r != 0)
+		r = -1;	/* no connection within the time: s->msg says why */
+	for (size_t i = 0; r == 0 && i < n_pending; i++)
+		bad(arg, pending[i], why[pending[i]]);
+	*bad_r = r == 0 ? n_pending : 0;
+	if (r < 0 && s)
+		snprintf(msg, msg_size, "%s", s->msg);
+	free(pending);
+	free(why);
+	dv_sync_free(s);
+	return r;
+}

@@ -31,6 +31,18 @@
  * passwd-file within a second). */
 #ifndef DV_SYNC_TIMEOUT_MS
 #define DV_SYNC_TIMEOUT_MS 5000
+/* The login check of `mail migrate`: asks the passdb for each of the n
+ * users as a login would (PASS), and calls bad() for each it does not
+ * find, with why in words; *bad_r counts them. (The auth-master protocol
+ * never hands out a password: that the hashes moved byte for byte the
+ * core checks in the directory itself.) What fails is asked again until
+ * DV_SYNC_TIMEOUT_MS after the first round, on a new connection after an
+ * error: a reload may still be settling. Returns 0, or -1 with msg when
+ * Dovecot does not answer at all. */
+int dv_check_logins(const char *socket_path, const char *const *users, size_t n,
+		    void (*bad)(void *arg, size_t i, const char *why), void *arg,
+		    size_t *bad_r, char *msg, size_t msg_size);
+
 #endif
 
 struct dv_sync;
@@ -42,5 +54,17 @@ struct dv_sync *dv_sync_new(const char *socket_path, const char *const *users,
 /* For defer_call(): 0 when done (or no Dovecot runs), -1 with *err_r. */
 int dv_sync_run(void *sync, const char **err_r);
 void dv_sync_free(void *sync);
+
+/* The login check of `mail migrate`: asks the passdb for each of the n
+ * users as a login would (PASS), and calls bad() for each it does not
+ * find, with why in words; *bad_r counts them. (The auth-master protocol
+ * never hands out a password: that the hashes moved byte for byte the
+ * core checks in the directory itself.) What fails is asked again until
+ * DV_SYNC_TIMEOUT_MS after the first round, on a new connection after an
+ * error: a reload may still be settling. Returns 0, or -1 with msg when
+ * Dovecot does not answer at all. */
+int dv_check_logins(const char *socket_path, const char *const *users, size_t n,
+		    void (*bad)(void *arg, size_t i, const char *why), void *arg,
+		    size_t *bad_r, char *msg, size_t msg_size);
 
 #endif

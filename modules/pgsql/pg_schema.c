@@ -69,6 +69,23 @@ static int record_version(PGconn *c, int version, char **msg_r)
 	return r;
 }
 
+int pg_schema_version(PGconn *c, int *version_r, char **msg_r)
+{
+	PGresult *res = PQexec(c, "SELECT to_regclass('ws_schema') IS NOT NULL");
+	int r = -1;
+
+	*msg_r = NULL;
+	*version_r = 0;
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		r = 0;
+	else
+		*msg_r = fmt("cannot look for the schema: %s", PQresultErrorMessage(res));
+	if (r == 0 && strcmp(PQgetvalue(res, 0, 0), "t") == 0)
+		r = applied_version(c, version_r, msg_r);
+	PQclear(res);
+	return r;
+}
+
 enum pg_schema_result pg_schema_migrate(PGconn *c, int *from_r, char **msg_r)
 {
 	enum pg_schema_result r = PG_SCHEMA_FAILED;

@@ -25,6 +25,9 @@ enum pg_schema_result {
 	PG_SCHEMA_FAILED = -2,	/* the server refused a statement */
 };
 
+/* The version the database on c is at, 0 when it has no tables yet. */
+int pg_schema_version(PGconn *c, int *version_r, char **msg_r);
+
 /* Brings the database on c to PG_SCHEMA_VERSION. *from_r gets the version
  * it had (0: none). On failure nothing changed and *msg_r says why. */
 enum pg_schema_result pg_schema_migrate(PGconn *c, int *from_r, char **msg_r);

@@ -366,11 +366,18 @@ static int pgsql_load(void *state, const struct webstack_mail *mail,
 {
 	struct pgsql *pg = state;
 	char *msg = NULL;
-	int r = connect_owner(pg, err_r);
+	int r = connect_owner(pg, err_r), version;
 
 	(void)mail;
 	if (r < 0)
 		return r;
+	if (pg_schema_version(pg->conn, &version, &msg) < 0)
+		return failed(pg, -EIO, msg, err_r);
+	if (version == 0 && (flags & WEBSTACK_DIR_NOT_SET_UP))
+		return 0;
+	if (version == 0)
+		return ws_fail(&pg->msg, err_r, -ENOENT, "the database has no webstack "
+			       "tables yet: run `webstack mail setup`");
 	r = pg_dir_load(pg->conn, sink, !(flags & WEBSTACK_DIR_NO_ACCOUNTS), &msg);
 	return r ? failed(pg, errno_of(r), msg, err_r) : 0;
 }

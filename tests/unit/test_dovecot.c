@@ -1,7 +1,8 @@
 /* The dovecot module against the host mock: the rendered dovecot.conf (and,
  * when doveconf is installed, its syntax), the users file (load, publish,
  * injection refused, the wait for Dovecot against a fake auth-master
- * socket: probe, flushes of exactly the changed users, timeout), service
+ * socket: probe, flushes of exactly the changed users, timeout), the
+ * login check of `mail migrate` against the same socket, service
  * control, status, and the port helper of modules/common. */
 #include "config.h"
 
@@ -856,6 +857,111 @@ static void test_publish_sync_timeout(void **state)
 	fake_auth_stop(f, &fa);
 }
 
+/* ---- the login check of `mail migrate` ---- */
+
+/* A report that keeps its items as "check value ok" lines. */
+struct lines_report {
+	struct webstack_report r;
+	char text[2048];
+};
+
+static void lines_item(struct webstack_report *r, const char *check, const char *value,
+		       int ok)
+{
+	struct lines_report *lr = (struct lines_report *)r;
+	size_t len = strlen(lr->text);
+
+	snprintf(lr->text + len, sizeof(lr->text) - len, "%s %s %d\n", check, value, ok);
+}
+
+static int check_logins(struct fx *f, struct lines_report *lr, size_t *bad,
+			const char **err)
+{
+	memset(lr, 0, sizeof(*lr));
+	lr->r.item = lines_item;
+	*err = NULL;
+	return imap()->check_logins(f->st, &f->mail, changed, N(changed), &lr->r, bad, err);
+}
+
+/* Every account found at once: one PASS each, nothing reported. */
+static void test_check_logins_found(void **state)
+{
+	struct fx *f = *state;
+	struct fake_auth fa;
+	struct lines_report lr;
+	size_t bad = 99;
+	const char *err;
+
+	fake_auth_start(f, &fa, 0, 1);
+	assert_int_equal(check_logins(f, &lr, &bad, &err), 0);
+	fake_auth_stop(f, &fa);
+	assert_int_equal(bad, 0);
+	assert_string_equal(lr.text, "");
+	assert_string_equal(fa.log,
+			    "VERSION\t1\t0\n"
+			    "PASS\t1\tdave@example.net\tservice=webstack\n"
+			    "PASS\t2\tbob@example.org\tservice=webstack\n"
+			    "PASS\t3\talice@example.com\tservice=webstack\n");
+}
+
+/* The first two answers come from before a reload: those two are asked
+ * again, and then found. */
+static void test_check_logins_settling(void **state)
+{
+	struct fx *f = *state;
+	struct fake_auth fa;
+	struct lines_report lr;
+	size_t bad = 99;
+	const char *err;
+
+	fake_auth_start(f, &fa, 2, 1);
+	assert_int_equal(check_logins(f, &lr, &bad, &err), 0);
+	fake_auth_stop(f, &fa);
+	assert_int_equal(bad, 0);
+	assert_string_equal(fa.log,
+			    "VERSION\t1\t0\n"
+			    "PASS\t1\tdave@example.net\tservice=webstack\n"
+			    "PASS\t2\tbob@example.org\tservice=webstack\n"
+			    "PASS\t3\talice@example.com\tservice=webstack\n"
+			    "PASS\t4\tdave@example.net\tservice=webstack\n"
+			    "PASS\t5\tbob@example.org\tservice=webstack\n");
+}
+
+/* Never found: each is reported, and counted. */
+static void test_check_logins_missing(void **state)
+{
+	struct fx *f = *state;
+	struct fake_auth fa;
+	struct lines_report lr;
+	size_t bad = 0;
+	const char *err;
+
+	fake_auth_start(f, &fa, 1000000, 1);
+	assert_int_equal(check_logins(f, &lr, &bad, &err), 0);
+	fake_auth_stop(f, &fa);
+	assert_int_equal(bad, 3);
+	assert_string_equal(lr.text,
+			    "login dave@example.net: Dovecot's passdb does not find it 0\n"
+			    "login bob@example.org: Dovecot's passdb does not find it 0\n"
+			    "login alice@example.com: Dovecot's passdb does not find it 0\n");
+}
+
+/* No Dovecot at all: an error that says so, nothing counted. */
+static void test_check_logins_no_dovecot(void **state)
+{
+	struct fx *f = *state;
+	struct lines_report lr;
+	size_t bad = 99;
+	const char *err;
+
+	f->m.root = "/nonexistent";
+	assert_int_equal(check_logins(f, &lr, &bad, &err), -ECONNREFUSED);
+	expect_text(err, "Dovecot's auth process does not answer");
+	expect_text(err, "/nonexistent/run/dovecot/auth-master");
+	assert_int_equal(bad, 0);
+	assert_string_equal(lr.text, "");
+}
+
 /* ---- adding one account by appending ---- */
 
 static void write_file(const char *root, const char *logical, const char *text)
@@ -1346,6 +1452,10 @@ int main(void)
 		T(test_publish_sync_hash_only),
 		T(test_publish_sync_stopped),
 		T(test_publish_sync_timeout),
+		T(test_check_logins_found),
+		T(test_check_logins_settling),
+		T(test_check_logins_missing),
+		T(test_check_logins_no_dovecot),
 		T(test_find_account),
 		T(test_add_account_appends),
 		T(test_add_account_refuses_injection),
