@@ -476,7 +476,14 @@ int mail_stage_domain_dir(struct mail_session *s, const char *domain)
 
 int mail_stage_store(struct mail_session *s)
 {
-	if (txn_stage_dir(s->c->txn, s->mail.mail_root, 0755, 0, 0, &s->c->err) < 0)
+	/* A directory module's domains may come from another host, which
+	 * made their directories there, not here: Dovecot (the vmail user)
+	 * makes one at its first delivery or login, in the mail root. */
+	int shared = s->directory != NULL;
+
+	if (txn_stage_dir(s->c->txn, s->mail.mail_root, 0755,
+			  shared ? s->mail.vmail_uid : 0,
+			  shared ? s->mail.vmail_gid : 0, &s->c->err) < 0)
 		return -1;
 	for (size_t i = 0; i < s->dir.domains.n; i++)
 		if (mail_stage_domain_dir(s, s->dir.domains.v[i]) < 0)

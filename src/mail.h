@@ -116,8 +116,9 @@ int mail_commit(struct mail_session *s);
 
 void mail_close(struct mail_session *s);
 
-/* Stages the mail root (0755 root), every domain's directory and every
- * account's Maildir, so a run repairs missing ones and wrong modes. */
+/* Stages the mail root (0755 root; the vmail user's with a directory
+ * module), every domain's directory and every account's Maildir, so a run
+ * repairs missing ones and wrong modes. */
 int mail_stage_store(struct mail_session *s);
 
 /* Stages <mail_root>/<domain> (mode 0700, vmail). */

@@ -1,7 +1,8 @@
 """A throwaway PostgreSQL server for the end-to-end tests: Debian's
 postgresql (the newest /usr/lib/postgresql/N), a cluster made with initdb
 in the sandbox's TMPDIR, listening on 127.0.0.1 and a socket under /run
-(both private to the throwaway host). The roles get passwords (scram) so
+(both private to the throwaway host), and on any further addresses a test
+asks for (tests/e2e/pgtwohosts: the end of a veth pair). The roles get passwords (scram) so
 the daemons' lookups authenticate as they would against a real server."""
 import glob
 import os
@@ -38,7 +39,10 @@ class Server:
         self.bin = bindir()
         self.log = self.data + ".log"
 
-    def start(self):
+    def start(self, listen=(), clients=()):
+        """initdb and start. listen: addresses to listen on besides
+        127.0.0.1; clients: networks (CIDR) allowed in over TCP besides
+        127.0.0.1, with scram passwords like it."""
         pw = pwd.getpwnam("postgres")
         os.makedirs(SOCKET_DIR, exist_ok=True)
         os.chown(SOCKET_DIR, pw.pw_uid, pw.pw_gid)
@@ -55,9 +59,12 @@ class Server:
             f.write("local all postgres peer\n"
                     "local all all scram-sha-256\n"
                     "host all all 127.0.0.1/32 scram-sha-256\n")
+            for net in clients:
+                f.write("host all all %s scram-sha-256\n" % net)
         r = as_postgres([self.bin + "/pg_ctl", "-D", self.data, "-l", self.log, "-w",
-                         "-o", "-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=off"
-                         % (PORT, SOCKET_DIR), "start"])
+                         "-o", "-c listen_addresses=%s -p %d -k %s -c fsync=off"
+                         % (",".join(("127.0.0.1",) + tuple(listen)), PORT, SOCKET_DIR),
+                         "start"])
         if r.returncode:
             raise RuntimeError("pg_ctl start failed: %s\n%s" % (r.stderr, open(self.log).read()))
         return self
@@ -96,11 +103,12 @@ class Directory:
     """A server with webstack's roles (webstack, ws_postfix, ws_dovecot),
     the database and the schema (migrated by tests/tools/pg-tool)."""
 
-    def __init__(self, builddir):
+    def __init__(self, builddir, listen=(), clients=()):
+        """listen, clients: see Server.start."""
         self.tool = os.path.join(builddir, "tests/tools/pg-tool")
         if not os.access(self.tool, os.X_OK):
             raise RuntimeError("%s is not built (configure found no libpq?)" % self.tool)
-        self.srv = Server().start()
+        self.srv = Server().start(listen, clients)
         self.passwords = {r: self.srv.create_role(r)
                           for r in ("webstack", "ws_postfix", "ws_dovecot")}
         self.srv.psql("CREATE DATABASE webstack OWNER webstack;")
