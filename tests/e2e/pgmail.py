@@ -9,21 +9,13 @@ and mail check; a domain deleted with --force takes its rows along."""
 import json
 import os
 
-import pglib
 import tap
 import wslib as w
 from tap import ok, eq
 
-db = pglib.Directory(os.environ["WS_BUILDDIR"])
-tap.on_failure(lambda: tap.diag(open(db.srv.log).read()[-2000:]))
-os.makedirs("/etc/webstack", exist_ok=True)
-for name, role in (("pgsql", "webstack"), ("pgsql-postfix", "ws_postfix"),
-                   ("pgsql-dovecot", "ws_dovecot")):
-    fd = os.open("/etc/webstack/%s.password" % name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
-                 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(db.passwords[role] + "\n")
-w.setup(extra='directory = "pgsql"\npgsql {\n  conninfo = "%s"\n}\n' % db.conninfo)
+w.set_directory("pgsql")
+w.setup()
+db = w.db
 ok(os.stat("/etc/postfix/pgsql/vmailbox.cf").st_mode & 0o777 == 0o640,
    "Postfix's lookup tables are 0640")
 out = open("/etc/postfix/main.cf").read()
