@@ -49,6 +49,9 @@ ok(w.wait_delivery("bob@example.com", token)[0], "and bob")
 
 r = w.expect(0, "mail", "status")
 ok("schema version" in r.out and "accounts" in r.out, "mail status reports the database", r.out)
+checks = [c["check"] for c in json.loads(w.expect(0, "--json", "mail", "status").out)["checks"]]
+eq([n for n in ("domains", "accounts", "aliases") if checks.count(n) != 1], [],
+   "mail status --json has each count once")
 w.expect(0, "mail", "passwd", "bob@example.com", "bob-new-secret")
 ok(w.imap_login_ok("bob@example.com", "bob-new-secret"), "bob's new password works at once")
 
