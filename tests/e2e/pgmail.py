@@ -23,6 +23,8 @@ ok("virtual_mailbox_maps = pgsql:/etc/postfix/pgsql/vmailbox.cf" in out,
    "main.cf looks accounts up in PostgreSQL")
 _, rows, _ = db.psql_as("webstack", "SELECT max(version) FROM ws_schema;")
 eq(rows, "1", "setup made the tables (schema version 1)")
+r = w.expect(0, "mail", "setup", desc="a second mail setup")
+ok("NOTICE" not in r.err, "passes on no message of the server's", r.err)
 
 w.expect(0, "mail", "add", "domain", "example.com")
 w.expect(0, "mail", "add", "account", "alice@example.com", "alice-secret-1", "--wait")
