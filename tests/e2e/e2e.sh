@@ -21,13 +21,6 @@ case $name in
 stress/*) [ "${WS_SKIP_STRESS-}" != 1 ] || skip "WS_SKIP_STRESS=1" ;;
 esac
 [ "$(id -u)" -eq 0 ] || skip "end-to-end tests need root"
-for tool in unshare ip mount /usr/bin/python3 /usr/sbin/postfix /usr/sbin/dovecot ${E2E_NEEDS-}; do
-	command -v "$tool" >/dev/null 2>&1 || skip "$tool is not installed"
-done
-unshare --net --mount true 2>/dev/null || skip "cannot create namespaces here"
-for mod in postfix dovecot; do
-	[ -f "$WS_BUILDDIR/modules/.libs/$mod.so" ] || skip "module $mod not built in $WS_BUILDDIR"
-done
 # With the directory in PostgreSQL (WS_E2E_DIRECTORY=pgsql: tests/e2e/pg/,
 # or E2E_PGSQL=1: the pg* tests): Debian's server, the daemons' pgsql
 # drivers and the pgsql module.
@@ -43,6 +36,13 @@ if [ "${WS_E2E_DIRECTORY-}" = pgsql ] || [ "${E2E_PGSQL-}" = 1 ]; then
 	[ -f "$WS_BUILDDIR/modules/.libs/pgsql.so" ] ||
 		skip "module pgsql not built in $WS_BUILDDIR (configure found no libpq)"
 fi
+for tool in unshare ip mount /usr/bin/python3 /usr/sbin/postfix /usr/sbin/dovecot ${E2E_NEEDS-}; do
+	command -v "$tool" >/dev/null 2>&1 || skip "$tool is not installed"
+done
+unshare --net --mount true 2>/dev/null || skip "cannot create namespaces here"
+for mod in postfix dovecot; do
+	[ -f "$WS_BUILDDIR/modules/.libs/$mod.so" ] || skip "module $mod not built in $WS_BUILDDIR"
+done
 
 # Only scripts outside tests/e2e get it on PYTHONPATH: the variable reaches
 # every Python the test starts, where tests/e2e/dns.py would shadow
