@@ -1,5 +1,6 @@
 /* `webstack mail status`: each role's own checks plus the directory's
- * counts and the certificate's expiry; exits 69 when anything is wrong. */
+ * counts (a directory module reports its own) and the certificate's
+ * expiry; exits 69 when anything is wrong. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -89,7 +90,8 @@ int cmd_mail_status(struct ctx *c, int argc, char **argv)
 		    f->ops.status(f->mod->state, &s.mail, &rep.sink, &msg) < 0)
 			report_add(&rep, f->mod->name, msg ? msg : "status failed", 0);
 	}
-	count_items(&s, &rep);
+	if (!s.directory)	/* a directory module's status() counts */
+		count_items(&s, &rep);
 	cert_item(&s, &rep);
 	r = report_print(c, &rep) ? 0 : EX_UNAVAILABLE;
 	report_free(&rep);

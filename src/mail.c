@@ -434,10 +434,32 @@ int mail_filter_setups(struct mail_session *s)
 	return 0;
 }
 
+/* The hook in the files' commit: ctx_commit() hands txn_commit()
+ * s->c->err, where mail_dirrole_apply() puts its error. */
+static int apply_at_commit_point(void *arg, struct err *e)
+{
+	struct mail_session *s = arg;
+
+	(void)e;
+	return mail_dirrole_apply(s);
+}
+
 int mail_commit(struct mail_session *s)
 {
-	if (s->directory && mail_dirrole_apply(s) < 0)
-		return -1;
+	if (s->directory && s->c->opt[OPT_DRY_RUN]) {
+		if (mail_dirrole_apply(s) < 0)	/* prints what it would do */
+			return -1;
+	} else if (s->directory) {
+		/* the database's change once the files are prepared: a full
+		 * disk fails their commit before the database is asked */
+		struct txn_hook h = {
+			.fn = apply_at_commit_point, .arg = s,
+			.partial = "the directory's database has the change, but its "
+				   "files were left as they were (`webstack mail check "
+				   "--repair` makes them)"};
+
+		txn_set_commit_hook(s->c->txn, &h);
+	}
 	return ctx_commit(s->c);
 }
 

@@ -111,7 +111,9 @@ int mail_filter_setups(struct mail_session *s);
  * it after the MTA's setup, so Postfix drops their milters first. */
 int mail_filter_disables(struct mail_session *s);
 
-/* Commits (or, with --dry-run, prints the diff). */
+/* Commits (or, with --dry-run, prints the diff). With a directory module
+ * its apply() runs inside the files' commit (txn_set_commit_hook): once
+ * they are all prepared, before any target is touched. */
 int mail_commit(struct mail_session *s);
 
 void mail_close(struct mail_session *s);

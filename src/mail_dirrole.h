@@ -3,9 +3,9 @@
  *
  * The load comes from the module; a change session keeps a copy of what
  * it loaded, and at publish time the difference (dirdiff.h) becomes the
- * changes that mail_commit() hands to the module's apply() before it
- * commits the files (a Maildir), so a change the database refuses leaves
- * nothing behind. `mail add account` skips the whole load: it asks the
+ * changes that mail_commit() hands to the module's apply() inside the
+ * commit of the files (a Maildir), once they are prepared: a change the
+ * database refuses, or a full disk, leaves nothing behind. `mail add account` skips the whole load: it asks the
  * module whether the address is an account and adds one change.
  *
  * Ownership: everything lives in the session; mail_dirrole_free() frees

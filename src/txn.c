@@ -60,6 +60,7 @@ struct txn {
 	struct action *actions;
 	size_t n_actions, cap_actions;
 	struct background bg;
+	struct txn_hook hook;	/* fn NULL: none */
 	int committed;		/* the last txn_commit() succeeded */
 	struct strv mkdirs;	/* logical dirs the commit creates, outermost first */
 	struct strv unsynced;	/* dirs changed since the last sync point */
@@ -1161,12 +1162,27 @@ static int txn_run_actions(struct txn *t, struct err *e)
 	return 0;
 }
 
+void txn_set_commit_hook(struct txn *t, const struct txn_hook *hook)
+{
+	t->hook = *hook;
+}
+
+/* The commit hook, once: 0 when there is none. */
+static int run_hook(struct txn *t, struct err *e)
+{
+	struct txn_hook h = t->hook;
+
+	t->hook.fn = NULL;
+	return h.fn ? h.fn(h.arg, e) : 0;
+}
+
 static int commit(struct txn *t, struct err *e);
 
 int txn_commit(struct txn *t, struct err *e)
 {
 	int r = commit(t, e);
 
+	t->hook.fn = NULL;
 	fs_walk_forget(&t->walk);
 
 	t->committed = r == 0;
@@ -1176,10 +1192,13 @@ int txn_commit(struct txn *t, struct err *e)
 static int commit(struct txn *t, struct err *e)
 {
 	int changed = probe_all(t, e);
+	const char *partial = NULL;	/* set once the hook's change is made */
 
 	if (changed < 0)
 		return err_prefix(e, "nothing was changed");
 	if (changed == 0) {
+		if (run_hook(t, e) < 0)
+			return err_prefix(e, "nothing was changed");
 		fs_walk_forget(&t->walk);	/* the actions may change directories */
 		return t->n_actions ? txn_run_actions(t, e) : 0;
 	}
@@ -1200,6 +1219,11 @@ static int commit(struct txn *t, struct err *e)
 		return -1;
 	if (txn_prepare(t, e) < 0)
 		goto rollback_prepared;
+	partial = t->hook.fn ? t->hook.partial : NULL;
+	if (run_hook(t, e) < 0) {
+		partial = NULL;
+		goto rollback_prepared;
+	}
 	if (journal_state(t, 'A', e) < 0)
 		goto rollback_prepared;
 	if (txn_each_changed(t, 0, item_apply, e) < 0)
@@ -1225,7 +1249,7 @@ rolled_back:
 
 		journal_write(t, NULL, &ignore);
 	}
-	return err_prefix(e, "nothing was changed");
+	return err_prefix(e, "%s", partial ? partial : "nothing was changed");
 }
 
 size_t txn_print_actions(struct txn *t, FILE *out)
@@ -1287,6 +1311,7 @@ void txn_clear(struct txn *t)
 	name_index_free(&t->ix_mkdirs);
 	name_index_free(&t->ix_unsynced);
 	fs_walk_forget(&t->walk);
+	t->hook.fn = NULL;
 }
 
 void txn_end(struct txn *t)

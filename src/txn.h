@@ -103,6 +103,22 @@ void txn_defer_background(struct txn *t, const struct txn_call *call, int locked
  * own list must be empty); releases them when nothing was committed. */
 void txn_take_background(struct txn *t, struct background *out);
 
+/* A change kept outside the files (the directory in a database), made by
+ * txn_commit() between steps 2 and 3 above: once every changed file and
+ * directory is prepared, so that a full disk or a bad path has failed the
+ * commit already, and before any target is touched; made too when no file
+ * changes. fn(arg, e) returns 0, or fails the commit with its error set
+ * in e, and then nothing was changed. If step 3 fails after fn succeeded,
+ * the error is prefixed with partial instead of "nothing was changed"; a
+ * crash there leaves fn's change made and the files rolled back. Made by
+ * the next txn_commit() only; txn_clear() forgets it. */
+struct txn_hook {
+	int (*fn)(void *arg, struct err *e);
+	void *arg;
+	const char *partial;
+};
+void txn_set_commit_hook(struct txn *t, const struct txn_hook *hook);
+
 /* Writes the unified diff of every staged change that differs from the
  * disk (secret files as a one-line note). Returns the number of files that
  * would change. */

@@ -22,9 +22,12 @@
  *	-ENOTEMPTY for a domain still in use (EX_DATAERR), -EAGAIN for a
  *	conflict worth retrying (EX_TEMPFAIL), -ECONNREFUSED when the
  *	database cannot be reached (EX_UNAVAILABLE). The core calls apply()
- *	before it commits the files of the change, so a refused change leaves
- *	nothing behind; the files that follow it (a new Maildir) are made by
- *	the commit after, and Dovecot makes a Maildir that is missing.
+ *	inside the commit of the change's files (a new Maildir): once they
+ *	are all prepared (directories made, temp files written), before any
+ *	is put in place. A change apply() refuses, or files that cannot be
+ *	prepared (a full disk), leave nothing behind; files that cannot be put
+ *	in place after apply() leave the change made without them, which
+ *	`mail check --repair` makes, as Dovecot makes a missing Maildir.
  *	status() reports the server, the schema version and the counts.
  *
  *	Ownership: mail, sink, changes and r are borrowed for the call;

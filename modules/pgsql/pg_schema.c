@@ -94,9 +94,12 @@ enum pg_schema_result pg_schema_migrate(PGconn *c, int *from_r, char **msg_r)
 	*msg_r = NULL;
 	if (run(c, "BEGIN", "cannot begin a transaction", msg_r) < 0)
 		return PG_SCHEMA_FAILED;
-	/* held to the end of the transaction: a second host waits here, then
-	 * finds the tables made */
-	if (run(c, "SELECT pg_advisory_xact_lock(" PG_SCHEMA_LOCK ")",
+	/* (the server's NOTICE that ws_schema exists would reach stderr);
+	 * the lock is held to the end of the transaction: a second host
+	 * waits here, then finds the tables made */
+	if (run(c, "SET LOCAL client_min_messages = warning",
+		"cannot set client_min_messages", msg_r) < 0 ||
+	    run(c, "SELECT pg_advisory_xact_lock(" PG_SCHEMA_LOCK ")",
 		"cannot take webstack's schema lock", msg_r) < 0 ||
 	    run(c, "CREATE TABLE IF NOT EXISTS ws_schema ("
 		   "version integer PRIMARY KEY, "

@@ -16,7 +16,13 @@ into Postfix's maps. Checked against the real daemons:
   in one second, are still seen by Dovecot;
 - a failed background run (its pending file left behind, older than a
   minute) makes the map stale: the next add falls back to publishing the
-  whole directory and the map gets both addresses."""
+  whole directory and the map gets both addresses.
+
+With the directory in PostgreSQL the add is one row and Postfix and
+Dovecot both look it up there (wslib.in_map asks Postfix's pgsql: table):
+the same checks hold, except those about the users file's size and the
+pending files of a background run, which that backend does not have; in
+their place, an added account is in both lookups as the command returns."""
 import glob
 import os
 import subprocess
@@ -92,18 +98,32 @@ OLD, NEW = ("ab01@" + DOMAIN, "ab01-pass-01"), ("ab02@" + DOMAIN, "ab02-pass-02"
 w.next_second()
 start = time.time()
 w.expect(0, "mail", "add", "account", *OLD)
-size = os.stat("/etc/dovecot/users").st_size
+size = None if w.PGSQL else os.stat("/etc/dovecot/users").st_size
 w.expect(0, "mail", "add", "account", *NEW)
 began = time.time()
 w.expect(0, "mail", "del", "account", "--purge", OLD[0])
 diag("the two adds and the delete began within %s second"
      % ("one" if int(began) == int(start) else "more than one"))
-eq(os.stat("/etc/dovecot/users").st_size, size, "(the users file has its old size again)")
+if w.PGSQL:
+    tap.skip("(the users file has its old size again)", "no users file under pgsql")
+else:
+    eq(os.stat("/etc/dovecot/users").st_size, size, "(the users file has its old size again)")
 ok(w.wait_background(), "the background work has finished")
 ok(w.lookup(NEW[0]) and not w.lookup(OLD[0]),
    "Dovecot serves the new account and no longer the deleted one")
 
 # ---- a background run that failed ------------------------------------------------
+if w.PGSQL:
+    NOW = ("now@" + DOMAIN, "now-pass-01")
+    w.expect(0, "mail", "add", "account", *NOW)
+    ok(w.in_map(NOW[0]) and w.lookup(NOW[0]),
+       "under pgsql an added account is in Postfix's and Dovecot's lookups as the "
+       "command returns")
+    eq(pending(), [], "and leaves no pending map file")
+    tap.skip("a failed background run makes the next add compile the maps whole",
+             "no background work and no map under pgsql")
+    w.expect(0, "mail", "check", desc="mail check finds everything in step")
+    tap.done()
 STUCK = ("stuck@" + DOMAIN, "stuck-pass-1")
 LATER = ("later@" + DOMAIN, "later-pass-1")
 w.lookup_first(accounts[0][0])

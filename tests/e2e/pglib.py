@@ -13,6 +13,7 @@ import time
 
 PORT = 5432
 SOCKET_DIR = "/run/postgresql"
+TABLES = ("ws_domains", "ws_addresses", "ws_accounts", "ws_alias_targets")
 
 
 def bindir():
@@ -100,23 +101,28 @@ class Server:
 
 
 class Directory:
-    """A server with webstack's roles (webstack, ws_postfix, ws_dovecot),
-    the database and the schema (migrated by tests/tools/pg-tool)."""
+    """A server with webstack's roles (webstack, ws_postfix, ws_dovecot)
+    and their database. `mail setup` makes the schema, or pg-tool's
+    migrate (tests/tools/pg-tool, built by `make check`: run() and
+    start())."""
 
     def __init__(self, builddir, listen=(), clients=()):
         """listen, clients: see Server.start."""
         self.tool = os.path.join(builddir, "tests/tools/pg-tool")
-        if not os.access(self.tool, os.X_OK):
-            raise RuntimeError("%s is not built (configure found no libpq?)" % self.tool)
         self.srv = Server().start(listen, clients)
         self.passwords = {r: self.srv.create_role(r)
                           for r in ("webstack", "ws_postfix", "ws_dovecot")}
         self.srv.psql("CREATE DATABASE webstack OWNER webstack;")
         self.conninfo = "host=127.0.0.1 port=%d dbname=webstack user=webstack" % PORT
 
+    def need_tool(self):
+        if not os.access(self.tool, os.X_OK):
+            raise RuntimeError("%s is not built (make check builds it)" % self.tool)
+
     def run(self, cmd, lines="", password=None):
         """pg-tool cmd with the owner's password (or password) and lines
         on stdin; a CompletedProcess."""
+        self.need_tool()
         return subprocess.run([self.tool, cmd], input="%s\n%s" % (
             password or self.passwords["webstack"], lines), capture_output=True, text=True,
             timeout=60, env=dict(os.environ, WS_PG_CONNINFO=self.conninfo))
@@ -130,8 +136,36 @@ class Directory:
                            input=sql, capture_output=True, text=True, env=env, timeout=60)
         return r.returncode, r.stdout.strip(), r.stderr
 
+    def webstack_config(self, etc="/etc/webstack"):
+        """Puts each role's password in the file webstack.conf's pgsql
+        section names (0600, in etc) and returns the configuration text
+        that keeps webstack's directory in this database."""
+        os.makedirs(etc, exist_ok=True)
+        for name, role in (("pgsql", "webstack"), ("pgsql-postfix", "ws_postfix"),
+                           ("pgsql-dovecot", "ws_dovecot")):
+            fd = os.open(os.path.join(etc, name + ".password"),
+                         os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(self.passwords[role] + "\n")
+        return 'directory = "pgsql"\npgsql {\n  conninfo = "%s"\n}\n' % self.conninfo
+
+    def tables(self):
+        """{table: [its rows as text, sorted]} of the directory's tables,
+        read as the superuser; {} before `mail setup` made them."""
+        sql = " UNION ALL ".join("SELECT '%s', t::text FROM %s t" % (n, n) for n in TABLES)
+        try:
+            text = self.srv.psql(sql + " ORDER BY 1, 2;", db="webstack")
+        except RuntimeError:
+            return {}
+        out = {n: [] for n in TABLES}
+        for line in text.splitlines():
+            name, row = line.split("|", 1)
+            out[name].append(row)
+        return out
+
     def start(self, cmd, lines=""):
         """pg-tool cmd started, its stdin written and closed: a Popen."""
+        self.need_tool()
         p = subprocess.Popen([self.tool, cmd], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True,
                              env=dict(os.environ, WS_PG_CONNINFO=self.conninfo))

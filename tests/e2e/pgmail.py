@@ -9,21 +9,13 @@ and mail check; a domain deleted with --force takes its rows along."""
 import json
 import os
 
-import pglib
 import tap
 import wslib as w
 from tap import ok, eq
 
-db = pglib.Directory(os.environ["WS_BUILDDIR"])
-tap.on_failure(lambda: tap.diag(open(db.srv.log).read()[-2000:]))
-os.makedirs("/etc/webstack", exist_ok=True)
-for name, role in (("pgsql", "webstack"), ("pgsql-postfix", "ws_postfix"),
-                   ("pgsql-dovecot", "ws_dovecot")):
-    fd = os.open("/etc/webstack/%s.password" % name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
-                 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(db.passwords[role] + "\n")
-w.setup(extra='directory = "pgsql"\npgsql {\n  conninfo = "%s"\n}\n' % db.conninfo)
+w.set_directory("pgsql")
+w.setup()
+db = w.db
 ok(os.stat("/etc/postfix/pgsql/vmailbox.cf").st_mode & 0o777 == 0o640,
    "Postfix's lookup tables are 0640")
 out = open("/etc/postfix/main.cf").read()
@@ -31,6 +23,8 @@ ok("virtual_mailbox_maps = pgsql:/etc/postfix/pgsql/vmailbox.cf" in out,
    "main.cf looks accounts up in PostgreSQL")
 _, rows, _ = db.psql_as("webstack", "SELECT max(version) FROM ws_schema;")
 eq(rows, "1", "setup made the tables (schema version 1)")
+r = w.expect(0, "mail", "setup", desc="a second mail setup")
+ok("NOTICE" not in r.err, "passes on no message of the server's", r.err)
 
 w.expect(0, "mail", "add", "domain", "example.com")
 w.expect(0, "mail", "add", "account", "alice@example.com", "alice-secret-1", "--wait")
@@ -57,6 +51,9 @@ ok(w.wait_delivery("bob@example.com", token)[0], "and bob")
 
 r = w.expect(0, "mail", "status")
 ok("schema version" in r.out and "accounts" in r.out, "mail status reports the database", r.out)
+checks = [c["check"] for c in json.loads(w.expect(0, "--json", "mail", "status").out)["checks"]]
+eq([n for n in ("domains", "accounts", "aliases") if checks.count(n) != 1], [],
+   "mail status --json has each count once")
 w.expect(0, "mail", "passwd", "bob@example.com", "bob-new-secret")
 ok(w.imap_login_ok("bob@example.com", "bob-new-secret"), "bob's new password works at once")
 

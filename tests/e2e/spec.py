@@ -13,6 +13,7 @@ import smtplib
 import socket
 import ssl
 import stat
+import subprocess
 import time
 
 import tap
@@ -38,14 +39,28 @@ ok("example.com" in r.out.split(), "list domains shows example.com", r.out)
 
 # ---- what the specification says about files -----------------------------
 vmail = pwd.getpwnam("vmail")
-with open("/etc/dovecot/users") as f:
-    line = next((l.rstrip("\n") for l in f if l.startswith(USER + ":")), "")
-fields = line.split(":")
-ok(len(fields) == 8 and fields[1].startswith("{ARGON2ID}")
-   and fields[2:] == [str(vmail.pw_uid), str(vmail.pw_gid), "",
-                      "/var/mail/vhosts/example.com/user", "", ""],
-   "users line: address:{ARGON2ID}hash:uid:gid::home::", line)
-ok(PASSWORD not in open("/etc/dovecot/users").read(), "no clear password in users")
+if not w.PGSQL:
+    with open("/etc/dovecot/users") as f:
+        line = next((l.rstrip("\n") for l in f if l.startswith(USER + ":")), "")
+    fields = line.split(":")
+    ok(len(fields) == 8 and fields[1].startswith("{ARGON2ID}")
+       and fields[2:] == [str(vmail.pw_uid), str(vmail.pw_gid), "",
+                          "/var/mail/vhosts/example.com/user", "", ""],
+       "users line: address:{ARGON2ID}hash:uid:gid::home::", line)
+    ok(PASSWORD not in open("/etc/dovecot/users").read(), "no clear password in users")
+else:
+    # The same facts from the account's row and Dovecot's sql userdb.
+    _, row, _ = w.db.psql_as("webstack", "SELECT local, domain, password FROM ws_accounts "
+                             "WHERE address = '%s';" % USER)
+    fields = row.split("|")
+    ok(fields[:2] == ["user", "example.com"] and fields[-1].startswith("{ARGON2ID}"),
+       "the account's row: local part, domain, {ARGON2ID}hash", row)
+    r = subprocess.run(["doveadm", "user", USER], capture_output=True, text=True)
+    got = dict(l.split("\t", 1) for l in r.stdout.splitlines() if "\t" in l)
+    eq({k: got.get(k) for k in ("uid", "gid", "home")},
+       {"uid": str(vmail.pw_uid), "gid": str(vmail.pw_gid),
+        "home": "/var/mail/vhosts/example.com/user"}, "Dovecot's userdb: uid, gid, home")
+    ok(PASSWORD not in repr(w.db.tables()), "no clear password in the database")
 st = os.stat(w.MAIL_ROOT)
 eq(oct(stat.S_IMODE(st.st_mode)), "0o755", "/var/mail/vhosts is 0755")
 for sub in ("", "new", "cur", "tmp"):

@@ -1,7 +1,14 @@
 """Helpers for the end-to-end tests. They run inside sandbox.sh (root, a
 private network, fresh copies of the system paths): run webstack, write its
 configuration, talk SMTP/IMAP/POP3/ManageSieve, watch Maildirs, fingerprint
-file trees, and print the daemons' logs when a check failed."""
+file trees, and print the daemons' logs when a check failed.
+
+WS_E2E_DIRECTORY=pgsql (or set_directory("pgsql")) runs a test with the
+directory in PostgreSQL: write_config() starts a server in the throwaway
+host once (pglib.Directory, kept in `db`), writes the roles' password files
+and puts `directory = "pgsql"` and its section into the configuration.
+PGSQL says which backend runs; in_map() then asks Postfix's pgsql: tables,
+and tree_digest() counts the directory's rows as state too."""
 import base64
 import email.utils
 import glob
@@ -38,6 +45,39 @@ STATE_DIRS = ("/etc/postfix", "/etc/dovecot", "/etc/webstack", "/var/mail")
 
 # Global options for every webstack run; see use_default_config().
 GLOBAL = []
+
+# The directory backend: "files" or "pgsql" (see the top of this file).
+DIRECTORY = os.environ.get("WS_E2E_DIRECTORY") or "files"
+PGSQL = DIRECTORY == "pgsql"
+db = None  # pglib.Directory, once write_config() started it
+
+
+def set_directory(name):
+    """Runs this test with the directory in name ("files" or "pgsql"),
+    whatever WS_E2E_DIRECTORY says; call it before setup()."""
+    global DIRECTORY, PGSQL
+    if name not in ("files", "pgsql"):
+        raise ValueError("no directory backend %r (files or pgsql)" % name)
+    DIRECTORY, PGSQL = name, name == "pgsql"
+
+
+set_directory(DIRECTORY)
+
+
+def directory_config():
+    """The configuration text for the directory backend: nothing for the
+    files; for pgsql the server (started on the first call) and the
+    password files webstack reads."""
+    global db
+    if not PGSQL:
+        return ""
+    if db is None:
+        import pglib
+        db = pglib.Directory(BUILDDIR)
+        tap.on_failure(lambda: tap.diag("---- last lines of PostgreSQL's log ----",
+                                        open(db.srv.log).read()[-2000:]))
+        tap.diag("the directory is in PostgreSQL (%s)" % db.srv.bin)
+    return db.webstack_config()
 
 
 class Result:
@@ -98,6 +138,7 @@ def write_config(fast_hash=True, extra=""):
         if fast_hash:
             f.write('password_scheme = "SHA512-CRYPT"\nsha512_rounds = 5000\n')
         f.write(extra)
+        f.write(directory_config())
 
 
 def setup(fast_hash=True, extra=""):
@@ -178,16 +219,23 @@ def lookup_first(user):
     lookup(user)
 
 
+def postfix_table(m):
+    """Postfix's table for map m: the compiled map, or under pgsql the
+    pgsql: lookup that takes its place."""
+    return ("pgsql:/etc/postfix/pgsql/%s.cf" % m) if PGSQL else "lmdb:/etc/postfix/" + m
+
+
 def in_map(address, m="vmailbox"):
-    """Whether Postfix's compiled map m has address (postmap -q)."""
-    return subprocess.run(["/usr/sbin/postmap", "-q", address, "lmdb:/etc/postfix/" + m],
+    """Whether Postfix's table for map m has address (postmap -q)."""
+    return subprocess.run(["/usr/sbin/postmap", "-q", address, postfix_table(m)],
                           capture_output=True).returncode == 0
 
 
 def wait_usable(address, timeout=5):
     """After `mail add account` without --wait: polls until its background
     work put address into Postfix's map, which it does once Dovecot serves
-    the account. Returns (usable, seconds waited)."""
+    the account (under pgsql: until Postfix's lookup finds it). Returns
+    (usable, seconds waited)."""
     return wait_for(lambda: in_map(address), timeout)
 
 
@@ -259,8 +307,14 @@ def wait_delivery(address, token, folder="", timeout=DELIVERY_TIMEOUT):
 
 def tree_digest(paths=STATE_DIRS):
     """{path: (type/mode, uid, gid, sha256 or link target)} for every entry
-    below paths: two equal digests mean byte-identical trees."""
+    below paths: two equal digests mean byte-identical trees. Under pgsql
+    the state (paths left as they are) holds the directory's rows too, each
+    as an entry "pgsql:TABLE ROW"."""
     out = {}
+    if PGSQL and db is not None and paths is STATE_DIRS:
+        for table, rows in db.tables().items():
+            for row in rows:
+                out["pgsql:%s %s" % (table, row)] = ("row",)
     for top in paths:
         for root, dirs, files in os.walk(top):
             for name in [""] + dirs + files:

@@ -262,6 +262,126 @@ static void test_failed_commit_rolls_back(void **state)
 	free(s);
 }
 
+/* The commit hook (a directory in a database): what it saw when called. */
+struct hook_seen {
+	struct fx *f;
+	int calls;
+	char *a;		/* /etc/a's content then */
+	int fail;		/* fail with EX_CANTCREAT */
+	int sabotage;		/* put a directory where /etc/a goes */
+};
+
+static int hook(void *arg, struct err *e)
+{
+	struct hook_seen *h = arg;
+
+	h->calls++;
+	free(h->a);
+	h->a = get(h->f, "/etc/a");
+	if (h->sabotage) {
+		char *real = fs_real(h->f->root, "/etc/a"), *cmd;
+
+		cmd = xasprintf("rm -f '%s' && mkdir -p '%s/x'", real, real);
+		assert_int_equal(system(cmd), 0);
+		free(cmd);
+		free(real);
+	}
+	return h->fail ? err_set(e, EX_CANTCREAT, "'x' is taken") : 0;
+}
+
+static void commit_with_hook(struct fx *f, struct hook_seen *h, const char *a_text,
+			     const char *b_path, int want)
+{
+	struct txn_hook th = {.fn = hook, .arg = h, .partial = "the hook's change is made"};
+	struct txn *t;
+	struct err e = {0};
+
+	h->f = f;
+	assert_int_equal(txn_begin(&t, &f->o, &e), 0);
+	assert_int_equal(stage(t, "/etc/a", a_text, 0644, 0), 0);
+	if (b_path)
+		assert_int_equal(stage(t, b_path, "bee\n", 0644, 0), 0);
+	txn_set_commit_hook(t, &th);
+	assert_int_equal(txn_commit(t, &e), want);
+	if (want < 0 && h->fail) {
+		assert_int_equal(e.code, EX_CANTCREAT);
+		assert_string_equal(e.msg, "nothing was changed: 'x' is taken");
+	} else if (want < 0 && h->sabotage) {
+		assert_non_null(strstr(e.msg, "the hook's change is made: "));
+	} else if (want < 0) {
+		assert_non_null(strstr(e.msg, "nothing was changed"));
+	}
+	if (want == 0)	/* made by one commit only */
+		assert_int_equal(txn_commit(t, &e), 0);
+	txn_end(t);
+}
+
+/* The hook runs once every file is prepared and before any is in place. */
+static void test_commit_hook_between_prepare_and_apply(void **state)
+{
+	struct fx *f = *state;
+	struct hook_seen h = {0};
+	char *s, *cmd;
+
+	put(f, "/etc/a", "old a\n", 0644);
+	commit_with_hook(f, &h, "new a\n", "/etc/new/b", 0);
+	assert_int_equal(h.calls, 1);
+	assert_string_equal(h.a, "old a\n");
+	s = get(f, "/etc/a");
+	assert_string_equal(s, "new a\n");
+	free(s);
+	free(h.a);
+	/* no file to change: the hook still runs */
+	h = (struct hook_seen){0};
+	commit_with_hook(f, &h, "new a\n", NULL, 0);
+	assert_int_equal(h.calls, 1);
+	free(h.a);
+	cmd = xasprintf("find '%s/etc' -name '.*ws-*' | grep -q .", f->root);
+	assert_int_not_equal(system(cmd), 0);
+	free(cmd);
+}
+
+/* A hook that fails changes nothing; a prepare that fails (a file where a
+ * directory must go, as a full disk would) never calls it. */
+static void test_commit_hook_fails_or_never_runs(void **state)
+{
+	struct fx *f = *state;
+	struct hook_seen h = {.fail = 1};
+	char *s, *cmd;
+
+	put(f, "/etc/a", "old a\n", 0644);
+	commit_with_hook(f, &h, "new a\n", "/etc/new/b", -1);
+	assert_int_equal(h.calls, 1);
+	s = get(f, "/etc/a");
+	assert_string_equal(s, "old a\n");
+	free(s);
+	assert_null(get(f, "/etc/new/b"));
+	free(h.a);
+	h = (struct hook_seen){0};
+	put(f, "/etc/blocker", "a file where a directory must go\n", 0644);
+	commit_with_hook(f, &h, "new a\n", "/etc/blocker/b", -1);
+	assert_int_equal(h.calls, 0);
+	s = get(f, "/etc/a");
+	assert_string_equal(s, "old a\n");
+	free(s);
+	cmd = xasprintf("find '%s/etc' -name '.*ws-*' | grep -q .", f->root);
+	assert_int_not_equal(system(cmd), 0);
+	free(cmd);
+}
+
+/* Files that cannot be put in place after the hook made its change: the
+ * error says so (its partial message, not "nothing was changed"). */
+static void test_commit_hook_then_apply_fails(void **state)
+{
+	struct fx *f = *state;
+	struct hook_seen h = {.sabotage = 1};
+
+	put(f, "/etc/a", "old a\n", 0644);
+	commit_with_hook(f, &h, "new a\n", NULL, -1);
+	assert_int_equal(h.calls, 1);
+	free(h.a);
+}
+
 static void test_remove_and_dir(void **state)
 {
 	struct fx *f = *state;
@@ -534,6 +654,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mtime_never_goes_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watched_append_then_old_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_commit_rolls_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_hook_between_prepare_and_apply, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_commit_hook_fails_or_never_runs, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_commit_hook_then_apply_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_and_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_walk_reuses_prefix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dirs_under_partial_parents, setup, teardown),
