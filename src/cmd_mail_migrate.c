@@ -10,7 +10,7 @@
  *   module holds the directory);
  * - `directory = "BACKEND"` in webstack.conf, then what `mail setup` does
  *   with the directory in the new backend, all in one transaction: the
- *   module's rows go in before the files are committed (mail_commit());
+ *   module's rows go in once the files are prepared (mail_commit());
  * - load the new backend again and compare it with the old one, and ask
  *   the imap role whether its server finds every account as a login would
  *   (check_logins()); print both as a report.

@@ -100,6 +100,22 @@ class Server:
         return False
 
 
+def webstack_config(passwords, conninfo, select=True, etc="/etc/webstack"):
+    """Puts each role's password (passwords: {role: password}) in the file
+    webstack.conf's pgsql section names (0600, in etc) and returns the
+    configuration text of the pgsql section for conninfo, with
+    `directory = "pgsql"` when select (without: the section waits idle)."""
+    os.makedirs(etc, exist_ok=True)
+    for name, role in (("pgsql", "webstack"), ("pgsql-postfix", "ws_postfix"),
+                       ("pgsql-dovecot", "ws_dovecot")):
+        fd = os.open(os.path.join(etc, name + ".password"),
+                     os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(passwords[role] + "\n")
+    return ('directory = "pgsql"\n' if select else "") + \
+        'pgsql {\n  conninfo = "%s"\n}\n' % conninfo
+
+
 class Directory:
     """A server with webstack's roles (webstack, ws_postfix, ws_dovecot)
     and their database. `mail setup` makes the schema, or pg-tool's
@@ -136,18 +152,9 @@ class Directory:
                            input=sql, capture_output=True, text=True, env=env, timeout=60)
         return r.returncode, r.stdout.strip(), r.stderr
 
-    def webstack_config(self, etc="/etc/webstack"):
-        """Puts each role's password in the file webstack.conf's pgsql
-        section names (0600, in etc) and returns the configuration text
-        that keeps webstack's directory in this database."""
-        os.makedirs(etc, exist_ok=True)
-        for name, role in (("pgsql", "webstack"), ("pgsql-postfix", "ws_postfix"),
-                           ("pgsql-dovecot", "ws_dovecot")):
-            fd = os.open(os.path.join(etc, name + ".password"),
-                         os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write(self.passwords[role] + "\n")
-        return 'directory = "pgsql"\npgsql {\n  conninfo = "%s"\n}\n' % self.conninfo
+    def webstack_config(self, select=True):
+        """webstack_config() for this database's owner role."""
+        return webstack_config(self.passwords, self.conninfo, select)
 
     def tables(self):
         """{table: [its rows as text, sorted]} of the directory's tables,

@@ -18,15 +18,9 @@ from tap import ok, eq
 
 db = pglib.Directory(os.environ["WS_BUILDDIR"])
 tap.on_failure(lambda: tap.diag(open(db.srv.log).read()[-2000:]))
-os.makedirs("/etc/webstack", exist_ok=True)
-for name, role in (("pgsql", "webstack"), ("pgsql-postfix", "ws_postfix"),
-                   ("pgsql-dovecot", "ws_dovecot")):
-    fd = os.open("/etc/webstack/%s.password" % name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
-                 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(db.passwords[role] + "\n")
 # The section is there from the start; `directory` is the files'.
-w.setup(extra='pgsql {\n  conninfo = "%s"\n}\n' % db.conninfo)
+w.set_directory("files")
+w.setup(extra=db.webstack_config(select=False))
 ok("pgsql:" not in open("/etc/postfix/main.cf").read(), "with the files, main.cf names no pgsql table")
 
 ACCOUNTS = {"alice@example.com": "alice-secret-1", "bob@example.com": "bob-secret-12",

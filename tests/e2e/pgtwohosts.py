@@ -39,23 +39,6 @@ HOST_B = "mailb.example.test"
 DOMAIN = "example.com"
 LIMIT = 2.0          # seconds: the issue's requirement
 PROBE_TIMEOUT = 15   # seconds the probe goes on for a figure when over LIMIT
-PASSWORD_FILES = (("pgsql", "webstack"), ("pgsql-postfix", "ws_postfix"),
-                  ("pgsql-dovecot", "ws_dovecot"))
-
-
-def write_passwords(passwords):
-    os.makedirs("/etc/webstack", exist_ok=True)
-    for name, role in PASSWORD_FILES:
-        fd = os.open("/etc/webstack/%s.password" % name,
-                     os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(passwords[role] + "\n")
-
-
-def config(conninfo):
-    return 'directory = "pgsql"\npgsql {\n  conninfo = "%s"\n}\n' % conninfo
-
-
 def run_adds(start_at, adds):
     """Starts `mail add account ADDRESS PASSWORD` for every (address,
     password) in adds at once, at time.monotonic() start_at (the clock is
@@ -86,9 +69,8 @@ def result(r):
 
 def b_setup(conninfo, passwords):
     """B's own configuration and `mail setup`, against A's database."""
-    write_passwords(passwords)
     w.use_default_config()
-    w.write_config(extra=config(conninfo))
+    w.write_config(extra=pglib.webstack_config(passwords, conninfo))
     with open("/etc/dovecot/local.conf", "w") as f:
         f.write("log_path = /var/log/dovecot.log\nauth_verbose = yes\n")
     return result(w.ws("mail", "setup"))
@@ -333,8 +315,7 @@ def main():
 
     db = pglib.Directory(os.environ["WS_BUILDDIR"], listen=(NET_A,), clients=(NET,))
     tap.on_failure(lambda: tap.diag(open(db.srv.log).read()[-2000:]))
-    write_passwords(db.passwords)
-    w.setup(extra=config(db.conninfo))
+    w.setup(extra=db.webstack_config())
     conninfo_b = "host=%s port=%d dbname=webstack user=webstack" % (NET_A, pglib.PORT)
     r = b.call("setup", conninfo=conninfo_b, passwords=db.passwords)
     ok(r["rc"] == 0, "on B: mail setup against A's database over the veth pair exits 0",
@@ -485,6 +466,7 @@ def attempt(fn, *args):
 
 
 if len(sys.argv) > 1 and sys.argv[1] == "--host-b":
+    import pglib
     import wslib as w
     agent()
 else:
