@@ -75,6 +75,9 @@ for r in pgs:
                                            for x in refs) +
                  ": the p50 at %s is %.2f of their mean" % (
                      n, big["add_p50_s"] / statistics.mean(x["add_p50_s"] for x in refs)), ""))
+    rows.append(("... CPU per add (webstack and its PostgreSQL backend), at %s / the reference" % n,
+                 "%s / %s" % (ms(big["add_cpu_s"]), " and ".join(ms(x["add_cpu_s"]) for x in refs)),
+                 ""))
     rows.append(("pgsql: IMAP logins per second at %s accounts (%d clients, %d accounts, %.0f s)"
                  % (n, big["login_clients"], big["login_sample"], big["login_s"]),
                  "%.1f/s (each p50 %s, p99 %s)" % (big["login_rate"], ms(big["login_p50_s"]),
@@ -82,6 +85,9 @@ for r in pgs:
     rows.append(("... " + at_ref, " and ".join("%.1f/s" % x["login_rate"] for x in refs) +
                  ": the rate at %s is %.2f of their mean" % (
                      n, big["login_rate"] / statistics.mean(x["login_rate"] for x in refs)), ""))
+    rows.append(("... CPU per login (clients, Dovecot, PostgreSQL), at %s / the reference" % n,
+                 "%s / %s" % (ms(big["login_cpu_s"]), " and ".join(ms(x["login_cpu_s"])
+                                                                  for x in refs)), ""))
     rows.append(("pgsql: Dovecot's password query at %s accounts (median of 20, EXPLAIN ANALYZE)"
                  % n, "%.3f ms, %s; at the reference %s" % (
                      big["passdb_query_s"] * 1000, big["passdb_plan"],
