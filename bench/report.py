@@ -1,7 +1,9 @@
 """report.py DIR: the table of the figures in DIR/*.json (written by the
 parts of bench/run.sh), as Markdown, with the targets of issue 7 beside
 them (the targets are for 100,000 accounts; smaller sizes show the
-trend). Nothing here passes or fails: it only prints."""
+trend), and the figures of the directory in PostgreSQL (issue 8) beside
+their reference of the same run. Nothing here passes or fails: it only
+prints."""
 import glob
 import json
 import os
@@ -54,6 +56,48 @@ for r in sizes:
         rows.append(("new account to first accepted RCPT, p50 / max (n=%d, at %s)" % (k, n),
                      p50_max(r["usable_rcpt_s"]), "<= 1.5 s"))
 
+# The directory in PostgreSQL (bench/pgaccounts.py): each figure at SIZE
+# accounts, beside the reference of the same run before and after.
+pgs = sorted((load(os.path.basename(p)[:-5]) for p in glob.glob(os.path.join(out, "pgaccounts-*.json"))),
+             key=lambda r: r["size"])
+for r in pgs:
+    big, refs = r["big"], [r["reference"], r["reference_after"]]
+    n = "{:,}".format(big["accounts"])
+    at_ref = "the reference at %s / %s accounts (before / after)" % tuple(
+        "{:,}".format(x["accounts"]) for x in refs)
+    h = big["hash_s"]
+    rows.append(("pgsql: hash, one core (%s)" % r["scheme"], ms(h), ""))
+    rows.append(("pgsql: `add account` at %s accounts, p50 / p99 (n=%d)" % (n, big["add_n"]),
+                 "%s / %s" % (ms(big["add_p50_s"]), ms(big["add_p99_s"])), ""))
+    rows.append(("... excluding the hash (minus %s)" % ms(h),
+                 "%s / %s" % (ms(big["add_p50_s"] - h), ms(big["add_p99_s"] - h)), ""))
+    rows.append(("... " + at_ref, "; ".join("%s / %s" % (ms(x["add_p50_s"]), ms(x["add_p99_s"]))
+                                           for x in refs) +
+                 ": the p50 at %s is %.2f of their mean" % (
+                     n, big["add_p50_s"] / statistics.mean(x["add_p50_s"] for x in refs)), ""))
+    rows.append(("... CPU per add (webstack and its PostgreSQL backend), at %s / the reference" % n,
+                 "%s / %s" % (ms(big["add_cpu_s"]), " and ".join(ms(x["add_cpu_s"]) for x in refs)),
+                 ""))
+    rows.append(("pgsql: IMAP logins per second at %s accounts (%d clients, %d accounts, %.0f s)"
+                 % (n, big["login_clients"], big["login_sample"], big["login_s"]),
+                 "%.1f/s (each p50 %s, p99 %s)" % (big["login_rate"], ms(big["login_p50_s"]),
+                                                  ms(big["login_p99_s"])), ""))
+    rows.append(("... " + at_ref, " and ".join("%.1f/s" % x["login_rate"] for x in refs) +
+                 ": the rate at %s is %.2f of their mean" % (
+                     n, big["login_rate"] / statistics.mean(x["login_rate"] for x in refs)), ""))
+    rows.append(("... CPU per login (clients, Dovecot, PostgreSQL), at %s / the reference" % n,
+                 "%s / %s" % (ms(big["login_cpu_s"]), " and ".join(ms(x["login_cpu_s"])
+                                                                  for x in refs)), ""))
+    rows.append(("pgsql: Dovecot's password query at %s accounts (median of 20, EXPLAIN ANALYZE)"
+                 % n, "%.3f ms, %s; at the reference %s" % (
+                     big["passdb_query_s"] * 1000, big["passdb_plan"],
+                     " / ".join("%.3f ms" % (x["passdb_query_s"] * 1000) for x in refs)), ""))
+    rows.append(("pgsql: `list accounts` at %s accounts (median of 3), peak RSS" % n,
+                 "%s, %.0f MB; at the reference %s" % (
+                     ms(big["list_s"]), big["list_maxrss"] / 2**20,
+                     " / ".join("%s, %.0f MB" % (ms(x["list_s"]), x["list_maxrss"] / 2**20)
+                                for x in refs)), ""))
+
 refs = [load(os.path.basename(p)[:-5]) for p in sorted(glob.glob(os.path.join(out, "delivery-reference*.json")))]
 if refs and os.path.exists(os.path.join(out, "delivery-webstack.json")):
     ws = load("delivery-webstack")
@@ -71,6 +115,8 @@ if refs and os.path.exists(os.path.join(out, "delivery-webstack.json")):
     rows.append(("... the reference's runs", each + " msg/s", ""))
 
 loads = [(r["load_before"], r["load_after"]) for r in sizes] + \
+    [(x["load_before"], x["load_after"]) for r in pgs
+     for x in (r["reference"], r["big"], r["reference_after"])] + \
     [(x["load_before"], x["load_after"]) for x in refs]
 print("%d cores; 1-minute load average between %.1f and %.1f during the parts\n" % (
     os.cpu_count(), min(min(x) for x in loads), max(max(x) for x in loads)) if loads else "")

@@ -51,6 +51,17 @@ else
 	part accounts-10000 accounts.py 10000
 	part accounts-100000 accounts.py 100000 --usable
 fi
+# The directory in PostgreSQL (issue 8): needs the pgsql module (configure
+# found libpq) and Debian's server (package postgresql).
+if [ ! -f "$WS_BUILDDIR/modules/.libs/pgsql.so" ]; then
+	echo "  pgaccounts: skipped, no modules/.libs/pgsql.so (configure found no libpq)"
+elif ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+	echo "  pgaccounts: skipped, PostgreSQL's server is not installed (package postgresql)"
+elif [ "$BENCH_QUICK" = 1 ]; then
+	part pgaccounts-2000 pgaccounts.py 2000
+else
+	part pgaccounts-1000000 pgaccounts.py 1000000
+fi
 part delivery-reference delivery.py reference
 part delivery-webstack delivery.py webstack
 # The reference once more: the machine's load may have changed meanwhile.

@@ -8,6 +8,9 @@
 
 #include "pg_dir.h"
 
+#define WS_STR_(x) #x
+#define WS_STR(x) WS_STR_(x)
+
 static int fail(char **msg_r, int code, const char *f, ...)
 {
 	va_list ap;
@@ -178,63 +181,116 @@ int pg_dir_apply(PGconn *c, const struct pg_change *ch, size_t n, char **msg_r)
 
 /* ---- loading ------------------------------------------------------------ */
 
+/* Rows come through a cursor, LOAD_BATCH at a time: a million accounts
+ * never sit in one PGresult beside the directory the sink builds from
+ * them. */
+#define LOAD_BATCH 10000
+
+struct loader {
+	struct webstack_directory_sink *sink;
+	/* The alias being gathered, whose rows may span two fetches: copies
+	 * of its address and its targets, one after the other with their
+	 * NULs, in text; targets points into it for the sink. */
+	char *text;
+	size_t len, cap, n_targets, cap_targets;
+	const char **targets;
+};
+
 static int sink_refused(const char *err, char **msg_r)
 {
 	return fail(msg_r, EX_DATAERR, "the directory's database: %s",
 		    err ? err : "refused");
 }
 
-static int load_domains(PGresult *res, struct webstack_directory_sink *sink,
-			char **msg_r)
+static int load_domains(struct loader *ld, PGresult *res, char **msg_r)
 {
 	const char *err = NULL;
 
 	for (int i = 0; i < PQntuples(res); i++)
-		if (sink->domain(sink, PQgetvalue(res, i, 0), &err) != 0)
+		if (ld->sink->domain(ld->sink, PQgetvalue(res, i, 0), &err) != 0)
 			return sink_refused(err, msg_r);
 	return 0;
 }
 
-static int load_accounts(PGresult *res, struct webstack_directory_sink *sink,
-			 char **msg_r)
+static int load_accounts(struct loader *ld, PGresult *res, char **msg_r)
 {
 	const char *err = NULL;
 
 	for (int i = 0; i < PQntuples(res); i++)
-		if (sink->account(sink, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
-				  &err) != 0)
+		if (ld->sink->account(ld->sink, PQgetvalue(res, i, 0),
+				      PQgetvalue(res, i, 1), &err) != 0)
 			return sink_refused(err, msg_r);
 	return 0;
 }
 
-/* Each alias with its targets (rows sorted by address, then target). */
-static int load_aliases(PGresult *res, struct webstack_directory_sink *sink,
-			char **msg_r)
+/* s with its NUL at the end of ld->text. */
+static int gather(struct loader *ld, const char *s, char **msg_r)
 {
-	int rows = PQntuples(res);
-	const char **targets = malloc((size_t)(rows ? rows : 1) * sizeof(*targets));
+	size_t n = strlen(s) + 1;
+
+	if (ld->len + n > ld->cap) {
+		size_t cap = ld->cap ? ld->cap : 4096;
+		char *t;
+
+		while (cap < ld->len + n)
+			cap *= 2;
+		if (!(t = realloc(ld->text, cap)))
+			return fail(msg_r, EX_OSERR, "out of memory");
+		ld->text = t;
+		ld->cap = cap;
+	}
+	memcpy(ld->text + ld->len, s, n);
+	ld->len += n;
+	return 0;
+}
+
+/* The alias gathered so far, with its targets, into the sink. */
+static int alias_flush(struct loader *ld, char **msg_r)
+{
+	const char *err = NULL, *p;
 	int r = 0;
 
-	if (!targets)
-		return fail(msg_r, EX_OSERR, "out of memory");
-	for (int i = 0; r == 0 && i < rows;) {
-		const char *address = PQgetvalue(res, i, 0), *err = NULL;
-		size_t n = 0;
+	if (!ld->len)
+		return 0;
+	if (ld->n_targets > ld->cap_targets) {
+		const char **t = realloc(ld->targets, ld->n_targets * sizeof(*t));
 
-		for (; i < rows && strcmp(PQgetvalue(res, i, 0), address) == 0; i++)
-			targets[n++] = PQgetvalue(res, i, 1);
-		if (sink->alias(sink, address, targets, n, &err) != 0)
-			r = sink_refused(err, msg_r);
+		if (!t)
+			return fail(msg_r, EX_OSERR, "out of memory");
+		ld->targets = t;
+		ld->cap_targets = ld->n_targets;
 	}
-	free(targets);
+	p = ld->text + strlen(ld->text) + 1;
+	for (size_t i = 0; i < ld->n_targets; i++, p += strlen(p) + 1)
+		ld->targets[i] = p;
+	if (ld->sink->alias(ld->sink, ld->text, ld->targets, ld->n_targets, &err) != 0)
+		r = sink_refused(err, msg_r);
+	ld->len = ld->n_targets = 0;
 	return r;
 }
 
-/* In the core's order: strcmp, whatever the database's collation. The
- * whole result is in memory; a million accounts want single-row mode. */
+/* Each alias with its targets (rows sorted by address, then target). */
+static int load_aliases(struct loader *ld, PGresult *res, char **msg_r)
+{
+	int r = 0;
+
+	for (int i = 0; r == 0 && i < PQntuples(res); i++) {
+		const char *address = PQgetvalue(res, i, 0);
+
+		if (ld->len && strcmp(ld->text, address) != 0)
+			r = alias_flush(ld, msg_r);
+		if (r == 0 && !ld->len)
+			r = gather(ld, address, msg_r);
+		if (r == 0 && (r = gather(ld, PQgetvalue(res, i, 1), msg_r)) == 0)
+			ld->n_targets++;
+	}
+	return r;
+}
+
+/* In the core's order: strcmp, whatever the database's collation. */
 static const struct {
 	const char *sql;
-	int (*fn)(PGresult *res, struct webstack_directory_sink *sink, char **msg_r);
+	int (*fn)(struct loader *ld, PGresult *res, char **msg_r);
 } lists[] = {
 	{"SELECT name FROM ws_domains ORDER BY name COLLATE \"C\"", load_domains},
 	{"SELECT address, password FROM ws_accounts ORDER BY address COLLATE \"C\"",
@@ -242,6 +298,36 @@ static const struct {
 	{"SELECT address, target FROM ws_alias_targets ORDER BY address COLLATE \"C\", "
 	 "target COLLATE \"C\"", load_aliases},
 };
+
+/* One list through the cursor ws_load, batch by batch, into fn. */
+static int load_list(PGconn *c, struct loader *ld, const char *sql,
+		     int (*fn)(struct loader *ld, PGresult *res, char **msg_r),
+		     char **msg_r)
+{
+	char *declare;
+	int r;
+
+	if (asprintf(&declare, "DECLARE ws_load NO SCROLL CURSOR FOR %s", sql) < 0)
+		return fail(msg_r, EX_OSERR, "out of memory");
+	r = simple(c, declare, msg_r);
+	free(declare);
+	for (int rows = LOAD_BATCH; r == 0 && rows == LOAD_BATCH;) {
+		PGresult *res = PQexec(c, "FETCH FORWARD " WS_STR(LOAD_BATCH)
+				       " FROM ws_load");
+
+		if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+			rows = PQntuples(res);
+			r = fn(ld, res, msg_r);
+		} else {
+			r = fail(msg_r, EX_UNAVAILABLE, "the directory's database: %s",
+				 PQresultErrorMessage(res));
+		}
+		PQclear(res);
+	}
+	if (r == 0 && fn == load_aliases)
+		r = alias_flush(ld, msg_r);
+	return r ? r : simple(c, "CLOSE ws_load", msg_r);
+}
 
 int pg_dir_find_account(PGconn *c, const char *address, int *found_r, char **msg_r)
 {
@@ -259,25 +345,17 @@ int pg_dir_find_account(PGconn *c, const char *address, int *found_r, char **msg
 int pg_dir_load(PGconn *c, struct webstack_directory_sink *sink, int accounts,
 		char **msg_r)
 {
+	struct loader ld = {.sink = sink};
 	int r;
 
 	*msg_r = NULL;
 	/* one snapshot for the three lists */
 	r = simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", msg_r);
-	for (size_t i = 0; r == 0 && i < sizeof(lists) / sizeof(*lists); i++) {
-		PGresult *res;
-
-		if (!accounts && lists[i].fn == load_accounts)
-			continue;
-		res = PQexec(c, lists[i].sql);
-
-		if (PQresultStatus(res) == PGRES_TUPLES_OK)
-			r = lists[i].fn(res, sink, msg_r);
-		else
-			r = fail(msg_r, EX_UNAVAILABLE, "the directory's database: %s",
-				 PQresultErrorMessage(res));
-		PQclear(res);
-	}
+	for (size_t i = 0; r == 0 && i < sizeof(lists) / sizeof(*lists); i++)
+		if (accounts || lists[i].fn != load_accounts)
+			r = load_list(c, &ld, lists[i].sql, lists[i].fn, msg_r);
+	free(ld.text);
+	free(ld.targets);
 	PQclear(PQexec(c, r == 0 ? "COMMIT" : "ROLLBACK"));
 	return r;
 }

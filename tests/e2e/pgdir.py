@@ -91,5 +91,31 @@ eq(len(added), 16, "each address is there once")
 eq(sorted({l.split()[1] for l in added}), ["r%02d@example.com" % i for i in range(16)],
    "all 16")
 
+# More rows than one fetch of the load (10,000 through a cursor): every
+# account once and in order, and an alias whose targets straddle two
+# fetches keeps all of them.
+rc, _, err = db.psql_as("webstack", """
+INSERT INTO ws_addresses SELECT 'm' || lpad(i::text, 5, '0') || '@example.com', 'example.com', 'a'
+    FROM generate_series(1, 10003) i;
+INSERT INTO ws_accounts (address, local, domain, password)
+    SELECT address, split_part(address, '@', 1), 'example.com', '{X}m' FROM ws_addresses
+    WHERE address LIKE 'm_____@example.com';
+INSERT INTO ws_addresses VALUES ('big@example.com', 'example.com', 'l'),
+    ('big2@example.com', 'example.com', 'l');
+INSERT INTO ws_alias_targets (address, target) SELECT 'big@example.com',
+    't' || lpad(i::text, 5, '0') || '@example.net' FROM generate_series(1, 9998) i;
+INSERT INTO ws_alias_targets (address, target) SELECT 'big2@example.com',
+    't' || i || '@example.net' FROM generate_series(1, 5) i;""")
+ok(rc == 0, "10,003 more accounts and 10,003 alias targets", err)
+lines = dump()
+accounts = [l.split()[1] for l in lines if l.startswith("account ")]
+eq(len(accounts), 10003 + 18, "the load gives every account once")
+ok(accounts == sorted(accounts, key=lambda a: a.encode()), "in strcmp order")
+aliases = {l.split()[1]: l.split()[2].split(",") for l in lines if l.startswith("alias ")}
+eq(sorted(aliases), ["big2@example.com", "big@example.com"], "and both aliases")
+eq(len(aliases.get("big@example.com", [])), 9998, "the first with its 9,998 targets")
+eq(aliases.get("big2@example.com"), ["t%d@example.net" % i for i in range(1, 6)],
+   "the second, across two fetches, with its 5")
+
 db.srv.stop()
 tap.done()
