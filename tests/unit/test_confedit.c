@@ -12,58 +12,72 @@
 
 #include "confedit.h"
 
-/* The line found, up to its newline, or "" for none. */
-static const char *found(const char *text, const char *key)
-{
-	static char line[256];
-	const char *p = conf_find_option(text, key);
-	size_t len = p ? strcspn(p, "\n") : 0;
+struct find_case {
+	const char *text, *key;
+	const char *want;	/* the line found, without its newline; "" for none */
+};
 
-	memcpy(line, p ? p : "", len);
-	line[len] = '\0';
-	return line;
+static void run_cases(const struct find_case *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *p = conf_find_option(c[i].text, c[i].key);
+		size_t len = p ? strcspn(p, "\n") : 0;
+
+		if (len != strlen(c[i].want) || (p && strncmp(p, c[i].want, len) != 0))
+			fail_msg("case %zu: %s in \"%s\": found \"%.*s\", want \"%s\"", i,
+				 c[i].key, c[i].text, (int)len, p ? p : "", c[i].want);
+	}
 }
+
+#define RUN(cases) run_cases(cases, sizeof(cases) / sizeof(cases[0]))
 
 static void test_top_level(void **state)
 {
+	static const struct find_case cases[] = {
+		{"mta = \"postfix\"\ndirectory = \"files\"\n", "directory",
+		 "directory = \"files\""},
+		{"  directory=\"files\"", "directory", "  directory=\"files\""},
+		{"directory\t= \"x\"\ndirectory = \"y\"\n", "directory", "directory\t= \"x\""},
+		{"mta = \"postfix\"\n", "directory", ""},
+		/* a longer name that starts with the key is another option */
+		{"directory_x = 1\n", "directory", ""},
+		{"", "directory", ""},
+	};
+
 	(void)state;
-	assert_string_equal(found("mta = \"postfix\"\ndirectory = \"files\"\n", "directory"),
-			    "directory = \"files\"");
-	assert_string_equal(found("  directory=\"files\"", "directory"), "  directory=\"files\"");
-	assert_string_equal(found("directory\t= \"x\"\ndirectory = \"y\"\n", "directory"),
-			    "directory\t= \"x\"");
-	assert_string_equal(found("mta = \"postfix\"\n", "directory"), "");
-	/* a longer name that starts with the key is another option */
-	assert_string_equal(found("directory_x = 1\n", "directory"), "");
-	assert_string_equal(found("", "directory"), "");
+	RUN(cases);
 }
 
 static void test_not_in_sections(void **state)
 {
+	static const struct find_case cases[] = {
+		{"pgsql {\n  directory = \"a\"\n}\ndirectory = \"b\"\n", "directory",
+		 "directory = \"b\""},
+		{"a {\n b {\n  hostname = \"x\"\n }\n hostname = \"y\"\n}\n", "hostname", ""},
+		{"service \"imap\" { enabled = false }\nhostname = \"h\"\n", "hostname",
+		 "hostname = \"h\""},
+	};
+
 	(void)state;
-	assert_string_equal(found("pgsql {\n  directory = \"a\"\n}\ndirectory = \"b\"\n",
-				  "directory"), "directory = \"b\"");
-	assert_string_equal(found("a {\n b {\n  hostname = \"x\"\n }\n hostname = \"y\"\n}\n",
-				  "hostname"), "");
-	assert_string_equal(found("service \"imap\" { enabled = false }\nhostname = \"h\"\n",
-				  "hostname"), "hostname = \"h\"");
+	RUN(cases);
 }
 
 static void test_not_in_comments_or_strings(void **state)
 {
+	static const struct find_case cases[] = {
+		/* braces in a comment or a string open no section */
+		{"# a { in a comment\ndirectory = \"files\"\n", "directory",
+		 "directory = \"files\""},
+		{"x = \"{\"\ndirectory = \"files\"\n", "directory", "directory = \"files\""},
+		{"x = \"a\\\"{\"\nhostname = \"h\"\n", "hostname", "hostname = \"h\""},
+		{"#directory = \"pgsql\"\n", "directory", ""},
+		{"#\n#\ndirectory = \"files\"", "directory", "directory = \"files\""},
+		/* a string that never closes: nothing after it counts */
+		{"x = \"open\ndirectory = \"files\"\n", "directory", ""},
+	};
+
 	(void)state;
-	/* braces in a comment or a string open no section */
-	assert_string_equal(found("# a { in a comment\ndirectory = \"files\"\n", "directory"),
-			    "directory = \"files\"");
-	assert_string_equal(found("x = \"{\"\ndirectory = \"files\"\n", "directory"),
-			    "directory = \"files\"");
-	assert_string_equal(found("x = \"a\\\"{\"\nhostname = \"h\"\n", "hostname"),
-			    "hostname = \"h\"");
-	assert_string_equal(found("#directory = \"pgsql\"\n", "directory"), "");
-	assert_string_equal(found("#\n#\ndirectory = \"files\"", "directory"),
-			    "directory = \"files\"");
-	/* a string that never closes: nothing after it counts */
-	assert_string_equal(found("x = \"open\ndirectory = \"files\"\n", "directory"), "");
+	RUN(cases);
 }
 
 int main(void)

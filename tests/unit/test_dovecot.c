@@ -859,28 +859,40 @@ static void test_publish_sync_timeout(void **state)
 
 /* ---- the login check of `mail migrate` ---- */
 
-/* A report that keeps its items as "check value ok" lines. */
-struct lines_report {
-	struct webstack_report r;
-	char text[2048];
+/* A report that keeps its items. */
+struct report_rec {
+	struct webstack_report r; /* first */
+	char *check[16], *value[16];
+	int ok[16];
+	size_t n;
 };
 
-static void lines_item(struct webstack_report *r, const char *check, const char *value,
-		       int ok)
+static void report_item(struct webstack_report *r, const char *check,
+			const char *value, int ok)
 {
-	struct lines_report *lr = (struct lines_report *)r;
-	size_t len = strlen(lr->text);
+	struct report_rec *rec = (struct report_rec *)r;
 
-	snprintf(lr->text + len, sizeof(lr->text) - len, "%s %s %d\n", check, value, ok);
+	assert_true(rec->n < N(rec->check));
+	rec->check[rec->n] = strdup(check);
+	rec->value[rec->n] = strdup(value);
+	rec->ok[rec->n++] = ok;
 }
 
-static int check_logins(struct fx *f, struct lines_report *lr, size_t *bad,
+static void report_free(struct report_rec *rec)
+{
+	for (size_t i = 0; i < rec->n; i++) {
+		free(rec->check[i]);
+		free(rec->value[i]);
+	}
+}
+
+static int check_logins(struct fx *f, struct report_rec *rec, size_t *bad,
 			const char **err)
 {
-	memset(lr, 0, sizeof(*lr));
-	lr->r.item = lines_item;
+	memset(rec, 0, sizeof(*rec));
+	rec->r.item = report_item;
 	*err = NULL;
-	return imap()->check_logins(f->st, &f->mail, changed, N(changed), &lr->r, bad, err);
+	return imap()->check_logins(f->st, &f->mail, changed, N(changed), &rec->r, bad, err);
 }
 
 /* Every account found at once: one PASS each, nothing reported. */
@@ -888,15 +900,15 @@ static void test_check_logins_found(void **state)
 {
 	struct fx *f = *state;
 	struct fake_auth fa;
-	struct lines_report lr;
+	struct report_rec rec;
 	size_t bad = 99;
 	const char *err;
 
 	fake_auth_start(f, &fa, 0, 1);
-	assert_int_equal(check_logins(f, &lr, &bad, &err), 0);
+	assert_int_equal(check_logins(f, &rec, &bad, &err), 0);
 	fake_auth_stop(f, &fa);
 	assert_int_equal(bad, 0);
-	assert_string_equal(lr.text, "");
+	assert_int_equal(rec.n, 0);
 	assert_string_equal(fa.log,
 			    "VERSION\t1\t0\n"
 			    "PASS\t1\tdave@example.net\tservice=webstack\n"
@@ -910,14 +922,15 @@ static void test_check_logins_settling(void **state)
 {
 	struct fx *f = *state;
 	struct fake_auth fa;
-	struct lines_report lr;
+	struct report_rec rec;
 	size_t bad = 99;
 	const char *err;
 
 	fake_auth_start(f, &fa, 2, 1);
-	assert_int_equal(check_logins(f, &lr, &bad, &err), 0);
+	assert_int_equal(check_logins(f, &rec, &bad, &err), 0);
 	fake_auth_stop(f, &fa);
 	assert_int_equal(bad, 0);
+	assert_int_equal(rec.n, 0);
 	assert_string_equal(fa.log,
 			    "VERSION\t1\t0\n"
 			    "PASS\t1\tdave@example.net\tservice=webstack\n"
@@ -932,34 +945,41 @@ static void test_check_logins_missing(void **state)
 {
 	struct fx *f = *state;
 	struct fake_auth fa;
-	struct lines_report lr;
+	struct report_rec rec;
 	size_t bad = 0;
 	const char *err;
 
 	fake_auth_start(f, &fa, 1000000, 1);
-	assert_int_equal(check_logins(f, &lr, &bad, &err), 0);
+	assert_int_equal(check_logins(f, &rec, &bad, &err), 0);
 	fake_auth_stop(f, &fa);
 	assert_int_equal(bad, 3);
-	assert_string_equal(lr.text,
-			    "login dave@example.net: Dovecot's passdb does not find it 0\n"
-			    "login bob@example.org: Dovecot's passdb does not find it 0\n"
-			    "login alice@example.com: Dovecot's passdb does not find it 0\n");
+	assert_int_equal(rec.n, 3);
+	for (size_t i = 0; i < 3; i++) {
+		char want[128];
+
+		snprintf(want, sizeof(want), "%s: Dovecot's passdb does not find it",
+			 changed[i].address);
+		assert_string_equal(rec.check[i], "login");
+		assert_string_equal(rec.value[i], want);
+		assert_int_equal(rec.ok[i], 0);
+	}
+	report_free(&rec);
 }
 
 /* No Dovecot at all: an error that says so, nothing counted. */
 static void test_check_logins_no_dovecot(void **state)
 {
 	struct fx *f = *state;
-	struct lines_report lr;
+	struct report_rec rec;
 	size_t bad = 99;
 	const char *err;
 
 	f->m.root = "/nonexistent";
-	assert_int_equal(check_logins(f, &lr, &bad, &err), -ECONNREFUSED);
+	assert_int_equal(check_logins(f, &rec, &bad, &err), -ECONNREFUSED);
 	expect_text(err, "Dovecot's auth process does not answer");
 	expect_text(err, "/nonexistent/run/dovecot/auth-master");
 	assert_int_equal(bad, 0);
-	assert_string_equal(lr.text, "");
+	assert_int_equal(rec.n, 0);
 }
 
 /* ---- adding one account by appending ---- */
@@ -1153,32 +1173,6 @@ static void test_publish_no_dovecot_user(void **state)
 }
 
 /* ---- status ---- */
-
-struct report_rec {
-	struct webstack_report r; /* first */
-	char *check[16], *value[16];
-	int ok[16];
-	size_t n;
-};
-
-static void report_item(struct webstack_report *r, const char *check,
-			const char *value, int ok)
-{
-	struct report_rec *rec = (struct report_rec *)r;
-
-	assert_true(rec->n < N(rec->check));
-	rec->check[rec->n] = strdup(check);
-	rec->value[rec->n] = strdup(value);
-	rec->ok[rec->n++] = ok;
-}
-
-static void report_free(struct report_rec *rec)
-{
-	for (size_t i = 0; i < rec->n; i++) {
-		free(rec->check[i]);
-		free(rec->value[i]);
-	}
-}
 
 static size_t report_find(const struct report_rec *rec, const char *check)
 {
