@@ -895,49 +895,39 @@ static int check_logins(struct fx *f, struct report_rec *rec, size_t *bad,
 	return imap()->check_logins(f->st, &f->mail, changed, N(changed), &rec->r, bad, err);
 }
 
-/* Every account found at once: one PASS each, nothing reported. */
-static void test_check_logins_found(void **state)
+/* stale answers NOTFOUND first (from before a reload), then every account
+ * is found: nothing reported, and the socket saw want_log. */
+static void check_all_found(struct fx *f, int stale, const char *want_log)
 {
-	struct fx *f = *state;
 	struct fake_auth fa;
 	struct report_rec rec;
 	size_t bad = 99;
 	const char *err;
 
-	fake_auth_start(f, &fa, 0, 1);
+	fake_auth_start(f, &fa, stale, 1);
 	assert_int_equal(check_logins(f, &rec, &bad, &err), 0);
 	fake_auth_stop(f, &fa);
 	assert_int_equal(bad, 0);
 	assert_int_equal(rec.n, 0);
-	assert_string_equal(fa.log,
-			    "VERSION\t1\t0\n"
-			    "PASS\t1\tdave@example.net\tservice=webstack\n"
-			    "PASS\t2\tbob@example.org\tservice=webstack\n"
-			    "PASS\t3\talice@example.com\tservice=webstack\n");
+	assert_string_equal(fa.log, want_log);
+}
+
+#define PASS_LINE(id, user) "PASS\t" #id "\t" user "\tservice=webstack\n"
+
+/* Every account found at once: one PASS each. */
+static void test_check_logins_found(void **state)
+{
+	check_all_found(*state, 0, "VERSION\t1\t0\n" PASS_LINE(1, "dave@example.net")
+			PASS_LINE(2, "bob@example.org") PASS_LINE(3, "alice@example.com"));
 }
 
 /* The first two answers come from before a reload: those two are asked
  * again, and then found. */
 static void test_check_logins_settling(void **state)
 {
-	struct fx *f = *state;
-	struct fake_auth fa;
-	struct report_rec rec;
-	size_t bad = 99;
-	const char *err;
-
-	fake_auth_start(f, &fa, 2, 1);
-	assert_int_equal(check_logins(f, &rec, &bad, &err), 0);
-	fake_auth_stop(f, &fa);
-	assert_int_equal(bad, 0);
-	assert_int_equal(rec.n, 0);
-	assert_string_equal(fa.log,
-			    "VERSION\t1\t0\n"
-			    "PASS\t1\tdave@example.net\tservice=webstack\n"
-			    "PASS\t2\tbob@example.org\tservice=webstack\n"
-			    "PASS\t3\talice@example.com\tservice=webstack\n"
-			    "PASS\t4\tdave@example.net\tservice=webstack\n"
-			    "PASS\t5\tbob@example.org\tservice=webstack\n");
+	check_all_found(*state, 2, "VERSION\t1\t0\n" PASS_LINE(1, "dave@example.net")
+			PASS_LINE(2, "bob@example.org") PASS_LINE(3, "alice@example.com")
+			PASS_LINE(4, "dave@example.net") PASS_LINE(5, "bob@example.org"));
 }
 
 /* Never found: each is reported, and counted. */
