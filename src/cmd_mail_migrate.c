@@ -31,6 +31,7 @@
 #include "log.h"
 #include "mail.h"
 #include "report.h"
+#include "roles.h"
 
 /* The module the directory goes to, NULL for the files. */
 static int destination(struct mail_session *s, const char *to, struct module **m_r)
@@ -104,7 +105,10 @@ static void count_item(struct report *rep, const char *what, size_t before,
  * and the login check. */
 static int verify(struct mail_session *s, struct report *rep)
 {
-	const struct webstack_imap_ops *imap = s->imap->desc->role_ops;
+	int (*check)(void *, const struct webstack_mail *,
+		     const struct webstack_account *, size_t, struct webstack_report *,
+		     size_t *, const char **) =
+		OPTIONAL_OP(s->imap, webstack_imap_ops, check_logins);
 	struct directory now = {0};
 	struct webstack_directory view;
 	const char *msg = NULL;
@@ -122,15 +126,13 @@ static int verify(struct mail_session *s, struct report *rep)
 		 differ);
 	report_add(rep, "directory", value, differ == 0);
 	dir_free(&now);
-	if (s->imap->desc->role_ops_size <
-	    offsetof(struct webstack_imap_ops, check_logins) + sizeof(imap->check_logins) ||
-	    !imap->check_logins) {
+	if (!check) {
 		report_add(rep, "logins", "not checked: the imap module cannot", 1);
 		return 0;
 	}
 	dir_view(&s->dir, &view);
-	r = imap->check_logins(s->imap->state, &s->mail, view.accounts,
-			       view.n_accounts, &rep->sink, &bad, &msg);
+	r = check(s->imap->state, &s->mail, view.accounts, view.n_accounts, &rep->sink,
+		  &bad, &msg);
 	if (ctx_op_result(s->c, s->imap, "check_logins", r, msg) < 0)
 		return err_prefix(&s->c->err, "the directory is in %s now, but the "
 				  "login check failed", s->mail.directory);

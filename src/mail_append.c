@@ -8,14 +8,8 @@
 
 #include "mail_append.h"
 #include "mail_dirrole.h"
+#include "roles.h"
 #include "validate.h"
-
-/* An optional op, NULL when the module's table ends before it. */
-#define OPTIONAL_OP(m, type, field)                                          \
-	(offsetof(struct type, field) + sizeof(((struct type *)0)->field) <= \
-			 (m)->desc->role_ops_size                             \
-		 ? ((const struct type *)(m)->desc->role_ops)->field          \
-		 : NULL)
 
 int mail_find_account(struct mail_session *s, const char *address, int *found_r)
 {

@@ -31,6 +31,7 @@ static const struct role_op imap_ops[] = {
 	OP(webstack_imap_ops, status, 1),
 	OP(webstack_imap_ops, find_account, 0),
 	OP(webstack_imap_ops, add_account, 0),
+	OP(webstack_imap_ops, check_logins, 0),
 };
 static const struct role_op dns_ops[] = {
 	OP(webstack_dns_ops, render, 1),

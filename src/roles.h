@@ -23,6 +23,15 @@ struct role_info {
 	size_t n_ops;
 };
 
+/* An optional op of loaded module m (struct module, loader.h) whose ops
+ * are a struct type: NULL when unset or when the module's table, built
+ * for an older ABI minor, ends before it. */
+#define OPTIONAL_OP(m, type, field)                                          \
+	(offsetof(struct type, field) + sizeof(((struct type *)0)->field) <= \
+			 (m)->desc->role_ops_size                             \
+		 ? ((const struct type *)(m)->desc->role_ops)->field          \
+		 : NULL)
+
 /* NULL for an unknown role value. */
 const struct role_info *role_get(int role);
 /* WEBSTACK_ROLE_NONE when unknown. */
